@@ -1,0 +1,1 @@
+"""Command-line faces of gdxarray: one module per console script."""

@@ -1,0 +1,142 @@
+"""The one read path: (chromosome, start, end, tracks) -> numpy array.
+
+The Python API (:mod:`gdxarray.genome`) and the xarray backend both call
+:func:`read_continuous` and :func:`read_seq`.  Gaps between supercontigs are
+virtual: they come back as NaN / ``N`` without touching the disk, and only the
+HDF5 chunks overlapping the request are read, one library call per
+supercontig (and per run of adjacent track columns).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tables
+
+from . import format as fmt
+from .store import HDF5_LOCK, Archive, ChromLayout
+
+
+def normalize_columns(cols, ntracks: int) -> np.ndarray:
+    """Track selection (slice, int, or int array) as an int64 index array."""
+    if isinstance(cols, slice):
+        return np.arange(ntracks, dtype=np.int64)[cols]
+    arr = np.asarray(cols, dtype=np.int64).reshape(-1)
+    if arr.size and (arr.min() < -ntracks or arr.max() >= ntracks):
+        raise IndexError(f"track index out of range for {ntracks} tracks: {cols!r}")
+    return np.where(arr < 0, arr + ntracks, arr)
+
+
+def _column_runs(cols: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted unique columns grouped into runs of consecutive indices."""
+    if cols.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(cols) != 1) + 1
+    starts = np.concatenate(([0], breaks))
+    ends = np.concatenate((breaks, [cols.size]))
+    return [(int(cols[s]), int(cols[e - 1]) + 1) for s, e in zip(starts, ends)]
+
+
+class _NodeCache:
+    """Per-process cache of PyTables nodes, keyed by (file path, node path)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.nodes: dict[tuple[str, str], object] = {}
+
+    def get(self, chrom: ChromLayout, i: int, node: str):
+        if self.pid != os.getpid():
+            self.__init__()
+        key = (chrom.file.path, f"{chrom.sc_path(i)}/{node}")
+        hit = self.nodes.get(key)
+        h5 = chrom.file.acquire()
+        if hit is not None and hit[0] is h5 and hit[1]._v_isopen:
+            return hit[1]
+        try:
+            leaf = h5.get_node(key[1])
+        except tables.NoSuchNodeError:
+            leaf = None
+        if leaf is not None:
+            self.nodes[key] = (h5, leaf)
+        return leaf
+
+
+_NODES = _NodeCache()
+
+
+def continuous_node(chrom: ChromLayout, i: int):
+    """The ``continuous`` EArray of supercontig *i*, or None (call under HDF5_LOCK)."""
+    return _NODES.get(chrom, i, fmt.NODE_CONTINUOUS)
+
+
+def seq_node(chrom: ChromLayout, i: int):
+    """The ``seq`` CArray of supercontig *i*, or None (call under HDF5_LOCK)."""
+    return _NODES.get(chrom, i, fmt.NODE_SEQ)
+
+
+def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int,
+                    *, out: np.ndarray | None = None) -> np.ndarray:
+    """Signal of ``[start, end)`` for track columns *cols*, shape ``(end-start, len(cols))``.
+
+    Positions outside every supercontig (gaps, before 0, past the end) are NaN
+    and cost no I/O.  *cols* is a slice or an array of column indices in any
+    order (duplicates allowed).
+    """
+    cols = normalize_columns(cols, ntracks)
+    nrows = max(0, end - start)
+    if out is None:
+        out = np.full((nrows, cols.size), np.nan, dtype=fmt.CONTINUOUS_DTYPE)
+    else:
+        out.fill(np.nan)
+    if nrows == 0 or cols.size == 0:
+        return out
+    uniq, inverse = np.unique(cols, return_inverse=True)
+    runs = _column_runs(uniq)
+    identity = uniq.size == cols.size and bool(np.all(np.diff(cols) > 0))
+    for i in chrom.overlapping(start, end):
+        lo = max(start, int(chrom.sc_starts[i]))
+        hi = min(end, int(chrom.sc_ends[i]))
+        a, b = lo - int(chrom.sc_starts[i]), hi - int(chrom.sc_starts[i])
+        with HDF5_LOCK:
+            node = continuous_node(chrom, i)
+            if node is None or node.shape[1] == 0:
+                continue
+            if identity and len(runs) == 1:
+                c0, c1 = runs[0]
+                out[lo - start:hi - start, :] = node[a:b, c0:c1]
+                continue
+            block = np.empty((b - a, uniq.size), dtype=fmt.CONTINUOUS_DTYPE)
+            k = 0
+            for c0, c1 in runs:
+                block[:, k:k + c1 - c0] = node[a:b, c0:c1]
+                k += c1 - c0
+        out[lo - start:hi - start, :] = block[:, inverse]
+    return out
+
+
+def read_seq(chrom: ChromLayout, start: int, end: int) -> np.ndarray:
+    """Sequence bytes of ``[start, end)`` (uint8), ``N`` outside supercontigs.
+
+    Raises :class:`gdxarray.errors.UnsupportedError` inside a supercontig of an
+    archive built without sequence (``--sizes`` / AGP).
+    """
+    from .errors import UnsupportedError
+
+    nrows = max(0, end - start)
+    out = np.full(nrows, fmt.SEQ_GAP, dtype=fmt.SEQ_DTYPE)
+    for i in chrom.overlapping(start, end):
+        lo = max(start, int(chrom.sc_starts[i]))
+        hi = min(end, int(chrom.sc_ends[i]))
+        a, b = lo - int(chrom.sc_starts[i]), hi - int(chrom.sc_starts[i])
+        with HDF5_LOCK:
+            node = seq_node(chrom, i)
+            if node is None:
+                raise UnsupportedError(
+                    f"chromosome {chrom.name} has no sequence stored (archive built from "
+                    "chromosome sizes or AGP)")
+            out[lo - start:hi - start] = node[a:b]
+    return out
+
+
+__all__ = ["Archive", "continuous_node", "normalize_columns", "read_continuous", "read_seq", "seq_node"]

@@ -1,0 +1,1 @@
+"""xarray backends (archives and bigWig)."""

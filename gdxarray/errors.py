@@ -1,0 +1,91 @@
+"""Exceptions and warnings.
+
+Every error gdxarray raises on purpose derives from :class:`GenomedataError`,
+and also from the builtin a caller would catch (``KeyError``, ``ValueError``,
+``OSError``), so ``except KeyError`` in an old genomedata script still works.
+The CLI prints ``str(error)`` on one line and exits 1.
+"""
+
+from __future__ import annotations
+
+
+class GenomedataError(Exception):
+    """Base class of all gdxarray errors."""
+
+
+class ParseError(GenomedataError, ValueError):
+    """Malformed input: the message names file, line and problem.
+
+    Parameters
+    ----------
+    message : the problem, e.g. ``"interval chr1:500-400 has start >= end"``
+    source : file name (``"<stdin>"`` for standard input)
+    line : 1-based line number, or None when the problem is not on one line
+    """
+
+    def __init__(self, message: str, source: str | None = None, line: int | None = None):
+        self.problem = message
+        self.source = source
+        self.line = line
+        where = ""
+        if source is not None:
+            where = f"{source}:{line}: " if line is not None else f"{source}: "
+        super().__init__(where + message)
+
+
+class ChromosomeNotFoundError(GenomedataError, KeyError):
+    """A chromosome is not in the archive (or the input names one it lacks)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class TrackNotFoundError(GenomedataError, KeyError):
+    """A track name is not in the archive."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class TrackNotOpenError(TrackNotFoundError):
+    """Data was loaded into a track that ``open-data`` has not created."""
+
+
+class TrackExistsError(GenomedataError, ValueError):
+    """``open-data`` / ``add_track_continuous`` with a name already present."""
+
+
+class NotAnArchiveError(GenomedataError, OSError):
+    """The path is missing, or is neither a Genomedata archive nor a bigWig file."""
+
+
+class ArchiveExistsError(GenomedataError, FileExistsError):
+    """load-seq would overwrite an existing archive."""
+
+
+class ReadOnlyError(GenomedataError, OSError):
+    """A write through an archive opened read-only."""
+
+
+class ChromosomeDirtyError(GenomedataError):
+    """Statistics were asked of a chromosome modified since ``genomedata-close-data``."""
+
+
+class IncompleteTrackError(GenomedataError):
+    """A track whose load failed part-way (erase or reload it first)."""
+
+
+class UnsupportedError(GenomedataError, NotImplementedError):
+    """An operation this kind of archive (v0, bigWig) does not support."""
+
+
+class GenomedataDirtyWarning(UserWarning):
+    """Closing or reading a chromosome whose statistics are stale (reference name)."""
+
+
+class OverlapWarning(UserWarning):
+    """A read spans a gap between supercontigs or misses them all (reference name)."""
+
+
+class IncompleteTrackWarning(UserWarning):
+    """Reading a track whose last load failed part-way."""

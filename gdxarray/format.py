@@ -1,0 +1,91 @@
+"""The on-disk format of a Genomedata 1.x archive: the one place it is spelled out.
+
+Every other module imports names, dtypes, chunk shape and filters from here.
+See ``FORMAT.md`` in the shared folder for the observed behaviour of the
+reference implementation (genomedata 1.7.4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tables
+
+#: Highest ``genomedata_format_version`` this package reads and the one it writes.
+FORMAT_VERSION = 1
+
+#: Suffix of a chromosome file in directory mode (and, by convention, of a file archive).
+SUFFIX = ".genomedata"
+
+#: Below this many sequences ``genomedata-load-seq`` makes a directory archive by default.
+FILE_MODE_CHROMS = 100
+
+#: Runs of at least this many non-ACGT bases split a FASTA sequence into supercontigs.
+MIN_GAP_LEN = 100_000
+
+#: Letters that are sequence (anything else counts toward a gap in FASTA input).
+DNA_LETTERS_UNAMBIG = b"ACGTacgt"
+
+#: AGP component types that are gaps.
+AGP_GAP_COMPONENT_TYPES = frozenset("NU")
+
+#: Chromosome names are ASCII; track names are stored as fixed-width ASCII bytes.
+ENCODING = "ascii"
+
+#: Default chromosome naming style of the assembly-report mapping.
+DEFAULT_NAME_STYLE = "UCSC-style-name"
+
+# --- node names -----------------------------------------------------------
+SUPERCONTIG_PREFIX = "supercontig_"
+SUPERCONTIG_NAME_FMT = SUPERCONTIG_PREFIX + "%d"
+NODE_SEQ = "seq"
+NODE_CONTINUOUS = "continuous"
+
+# --- attribute names ------------------------------------------------------
+ATTR_FORMAT_VERSION = "genomedata_format_version"
+ATTR_TRACKNAMES = "tracknames"
+ATTR_START = "start"
+ATTR_END = "end"
+ATTR_DIRTY = "dirty"
+ATTR_CHUNK_STARTS = "chunk_starts"
+ATTR_CHUNK_ENDS = "chunk_ends"
+#: Per-track statistics written by close-data, in this order.
+STAT_NAMES = ("mins", "maxs", "sums", "sums_squares", "num_datapoints")
+#: gdxarray's own attribute (ignored by the reference): tracks whose load failed
+#: part-way on this chromosome.  A chromosome listing a track here is also dirty.
+ATTR_INCOMPLETE = "gdxarray_incomplete_tracks"
+
+# --- dtypes, atoms, chunks, filters ---------------------------------------
+CONTINUOUS_DTYPE = np.dtype(np.float32)
+SEQ_DTYPE = np.dtype(np.uint8)
+CONTINUOUS_ATOM = tables.Float32Atom(dflt=np.nan)
+SEQ_ATOM = tables.UInt8Atom()
+#: 10 kb of one track per chunk, fixed in the reference's code.
+CONTINUOUS_CHUNK_SHAPE = (10_000, 1)
+#: zlib level 1 + shuffle (PyTables' defaults for complevel=1), as the reference writes.
+FILTERS = tables.Filters(complevel=1, complib="zlib", shuffle=True)
+#: Sequence byte of a base outside every supercontig.
+SEQ_GAP = ord("N")
+
+# --- xarray names -----------------------------------------------------------
+DIM_POSITION = "position"
+DIM_TRACK = "track"
+VAR_CONTINUOUS = "continuous"
+VAR_SEQ = "seq"
+
+#: First four bytes of a bigWig file, in either byte order.
+BIGWIG_MAGIC = 0x888FFC26
+BIGWIG_MAGICS = (BIGWIG_MAGIC.to_bytes(4, "little"), BIGWIG_MAGIC.to_bytes(4, "big"))
+#: First eight bytes of every HDF5 file (at offset 0, 512, 1024, ... ).
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+#: ``tables.open_file`` keyword that silences the spurious PerformanceWarning,
+#: as the reference does.
+OPEN_FILE_KWARGS = {"buffer_times": float("inf")}
+
+
+def encode_trackname(name: str) -> bytes:
+    return name.encode(ENCODING)
+
+
+def decode_trackname(name: bytes | str) -> str:
+    return name.decode(ENCODING) if isinstance(name, bytes) else str(name)

@@ -1,0 +1,699 @@
+"""The read API: :class:`Genome`, :class:`Chromosome`, :class:`Supercontig`.
+
+Names and semantics follow Genomedata 1.7 so that scripts switch by changing
+the import.  Differences, all deliberate (see FORMAT.md section 12):
+
+* Reading a chromosome that is dirty (modified since ``genomedata-close-data``)
+  works and warns :class:`GenomedataDirtyWarning`; only its *statistics* raise
+  :class:`ChromosomeDirtyError`, because those are what is stale.
+* Numpy integer scalars, negative track indices and open slices (``chrom[:]``)
+  are accepted.
+* A bigWig file opens as a one-track genome with the same shapes as an archive.
+
+>>> from gdxarray import Genome                      # doctest: +SKIP
+>>> with Genome("archive.genomedata") as genome:     # doctest: +SKIP
+...     chrom = genome["chr1"]
+...     chrom[1000:1005, "signal"]                   # 1-D float32
+...     chrom[1000:1005]                             # (5, ntracks)
+...     chrom.seq[1000:1005].tobytes()               # b'ACGTN'
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Iterator, Sequence
+
+import numpy as np
+import tables
+
+from . import format as fmt
+from ._read import continuous_node, normalize_columns, read_continuous, read_seq, seq_node
+from .errors import (
+    ChromosomeDirtyError, ChromosomeNotFoundError, GenomedataDirtyWarning, GenomedataError,
+    IncompleteTrackWarning, OverlapWarning, ReadOnlyError, TrackNotFoundError, UnsupportedError,
+)
+from .store import HDF5_LOCK, Archive, ChromLayout, detect_layout
+
+_WRITE_MODES = frozenset({"r+", "a", "w"})
+
+
+def _key_to_range(key, length_hint: int) -> tuple[int, int, bool]:
+    """Base key -> (start, stop, direct_index)."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        start = int(key)
+        if start < 0:
+            raise UnsupportedError("Negative (wrapping) indices not supported")
+        return start, start + 1, True
+    if isinstance(key, slice):
+        if key.step not in (None, 1):
+            raise UnsupportedError("Chromosome slicing does not support non-contiguous retrieval")
+        start = 0 if key.start is None else int(key.start)
+        stop = length_hint if key.stop is None else int(key.stop)
+        if start < 0 or stop < 0:
+            raise UnsupportedError("Negative (wrapping) indices not supported")
+        if start > stop:
+            raise IndexError("Start index can be at most the end index")
+        return start, stop, False
+    raise UnsupportedError(f"Unsupported index found: {key!r}")
+
+
+class Supercontig:
+    """A stretch of a chromosome outside assembly gaps, with its stored arrays."""
+
+    def __init__(self, chromosome: "Chromosome", index: int) -> None:
+        self._chromosome = chromosome
+        self._index = index
+
+    @property
+    def name(self) -> str:
+        return self._chromosome._layout.sc_names[self._index]
+
+    @property
+    def start(self) -> int:
+        return int(self._chromosome._layout.sc_starts[self._index])
+
+    @property
+    def end(self) -> int:
+        return int(self._chromosome._layout.sc_ends[self._index])
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def project(self, pos: int, bound: bool = False) -> int:
+        """Chromosome coordinate -> supercontig coordinate (clipped if *bound*)."""
+        if bound:
+            pos = min(max(pos, self.start), self.end)
+        return int(pos - self.start)
+
+    def _node(self):
+        return self._chromosome._archive_node(self._index)
+
+    @property
+    def continuous(self) -> tables.EArray:
+        """The stored ``(length, ntracks)`` float32 EArray (supercontig-relative rows)."""
+        with HDF5_LOCK:
+            node = continuous_node(self._chromosome._layout, self._index)
+        if node is None:
+            raise MissingContinuousData(f"{self!r} has no continuous data (no track opened)")
+        return node
+
+    @property
+    def seq(self) -> tables.CArray:
+        with HDF5_LOCK:
+            node = seq_node(self._chromosome._layout, self._index)
+        if node is None:
+            raise UnsupportedError(f"{self!r} has no sequence stored")
+        return node
+
+    @property
+    def attrs(self) -> tables.AttributeSet:
+        return self._node()._v_attrs
+
+    def __repr__(self) -> str:
+        return f"<Supercontig '{self.name}', [{self.start}:{self.end}]>"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MissingContinuousData(GenomedataError, AttributeError):
+    """A supercontig has no ``continuous`` array yet (no track opened)."""
+
+
+class _Supercontigs:
+    def __init__(self, chromosome: "Chromosome") -> None:
+        self._chromosome = chromosome
+
+    def __getitem__(self, key) -> list[Supercontig]:
+        chrom = self._chromosome
+        start, end, _ = _key_to_range(key, chrom.end)
+        start, end = max(start, chrom.start), min(end, chrom.end)
+        return [Supercontig(chrom, i) for i in chrom._layout.overlapping(start, end)]
+
+
+class _SeqSlice:
+    def __init__(self, chromosome: "Chromosome") -> None:
+        self._chromosome = chromosome
+
+    def __getitem__(self, key) -> np.ndarray:
+        chrom = self._chromosome
+        start, end, direct = _key_to_range(key, chrom.end)
+        if end <= start:
+            return np.array([], dtype=fmt.SEQ_DTYPE)
+        chrom._warn_overlap(start, end, "sequence", "'N'")
+        seq = chrom._read_seq(start, end)
+        return seq[0] if direct else seq
+
+
+class Chromosome:
+    """Data of one chromosome: ``chrom[start:end, tracks]`` and ``chrom.seq[start:end]``.
+
+    Coordinates are 0-based half-open.  Bases outside supercontigs read as NaN
+    (signal) or ``N`` (sequence), with an :class:`OverlapWarning` as in the reference.
+    """
+
+    #: Kept as a class attribute: reference scripts catch ``Chromosome.ChromosomeDirtyError``.
+    ChromosomeDirtyError = ChromosomeDirtyError
+    default_mode = "r"
+
+    def __init__(self, genome: "Genome", layout: ChromLayout) -> None:
+        self._genome = genome
+        self._layout = layout
+        self._isopen = True
+        self._seq = _SeqSlice(self)
+        self._supercontigs = _Supercontigs(self)
+
+    # -- identity ----------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._layout.name
+
+    @property
+    def start(self) -> int:
+        return self._layout.start
+
+    @property
+    def end(self) -> int:
+        return self._layout.end
+
+    @property
+    def filename(self) -> str:
+        return self._layout.file.path
+
+    @property
+    def mode(self) -> str:
+        return self._genome.mode
+
+    @property
+    def isopen(self) -> bool:
+        return self._isopen and self._genome.isopen
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Chromosome '{self.name}', file='{self.filename}'>"
+
+    def __iter__(self) -> Iterator[Supercontig]:
+        """Supercontigs in start order."""
+        return (Supercontig(self, i) for i in range(len(self._layout.sc_names)))
+
+    # -- tracks --------------------------------------------------------------
+    @property
+    def tracknames_continuous(self) -> list[str]:
+        return self._genome.tracknames_continuous
+
+    @property
+    def num_tracks_continuous(self) -> int:
+        return self._genome.num_tracks_continuous
+
+    def index_continuous(self, trackname: str) -> int:
+        return self._genome.index_continuous(trackname)
+
+    def _track_columns(self, track_key) -> tuple[np.ndarray, bool]:
+        ntracks = self.num_tracks_continuous
+        if isinstance(track_key, str):
+            return np.array([self.index_continuous(track_key)]), True
+        if isinstance(track_key, (int, np.integer)) and not isinstance(track_key, bool):
+            return normalize_columns([int(track_key)], ntracks), True
+        if isinstance(track_key, slice):
+            return normalize_columns(track_key, ntracks), False
+        if isinstance(track_key, (list, tuple, np.ndarray)):
+            items = list(np.asarray(track_key).reshape(-1)) if isinstance(track_key, np.ndarray) else list(track_key)
+            idx = [self.index_continuous(str(t)) if isinstance(t, (str, np.str_)) else int(t) for t in items]
+            return normalize_columns(idx, ntracks), False
+        raise TypeError(f"Unrecognized track indexing method: {track_key!r}")
+
+    # -- reads ---------------------------------------------------------------
+    def _warn_overlap(self, start: int, end: int, what: str, fill: str) -> None:
+        n = len(self._layout.overlapping(max(start, self.start), min(end, self.end)))
+        if n == 0:
+            warnings.warn(f"slice of chromosome {what} does not overlap any supercontig"
+                          f" (filling with {fill})", OverlapWarning, stacklevel=3)
+        elif n > 1:
+            warnings.warn(f"slice of chromosome {what} spans more than one supercontig"
+                          f" (filling gaps with {fill})", OverlapWarning, stacklevel=3)
+
+    def _read(self, start: int, end: int, cols: np.ndarray) -> np.ndarray:
+        return read_continuous(self._layout, start, end, cols, self.num_tracks_continuous)
+
+    def _read_seq(self, start: int, end: int) -> np.ndarray:
+        return read_seq(self._layout, start, end)
+
+    def _check_open(self) -> None:
+        if not self.isopen:
+            raise GenomedataError(f"chromosome {self.name} of {self._genome.filename} is closed")
+
+    def __getitem__(self, key) -> np.ndarray:
+        """Signal for ``chrom[bases]`` or ``chrom[bases, tracks]`` (numpy-like shapes)."""
+        self._check_open()
+        base_key, track_key = key if isinstance(key, tuple) else (key, slice(None))
+        start, end, base_direct = _key_to_range(base_key, self.end)
+        cols, track_direct = self._track_columns(track_key)
+        if end <= start or cols.size == 0:
+            return np.array([], dtype=fmt.CONTINUOUS_DTYPE)
+        self._warn_overlap(start, end, "data", "'NaN'")
+        data = self._read(start, end, cols)
+        if track_direct:
+            data = data[:, 0]
+        if base_direct:
+            data = data[0]
+        return data
+
+    def __setitem__(self, key, value) -> None:
+        """Write signal (mode ``r+``); the range must lie inside one run of supercontigs."""
+        self._check_open()
+        if self.mode not in _WRITE_MODES:
+            raise ReadOnlyError("Genomedata archive not opened for writing")
+        base_key, track_key = key if isinstance(key, tuple) else (key, slice(None))
+        start, end, _ = _key_to_range(base_key, self.end)
+        cols, _ = self._track_columns(track_key)
+        layout = self._layout
+        idx = layout.overlapping(start, end)
+        if len(idx) == 0:
+            raise ValueError(f"{self.name} {start} {end} sequence does not overlap any "
+                             "supercontig (nothing written)")
+        if start < layout.sc_starts[idx[0]] or end > layout.sc_ends[idx[-1]] or any(
+                layout.sc_starts[j] > layout.sc_ends[j - 1] for j in idx[1:]):
+            raise ValueError(f"{self.name} {start} {end} sequence overlaps gaps in "
+                             "supercontigs (nothing written)")
+        value = np.asarray(value, dtype=fmt.CONTINUOUS_DTYPE)
+        if value.ndim == 1 and value.shape[0] == cols.size and cols.size != end - start:
+            value = value[np.newaxis, :]
+        value = np.broadcast_to(value.reshape(value.shape if value.ndim == 2 else
+                                              (-1, 1) if value.ndim == 1 else ()),
+                                (end - start, cols.size))
+        with HDF5_LOCK:
+            self._genome._mark_dirty(self.name)
+            for i in idx:
+                lo, hi = max(start, int(layout.sc_starts[i])), min(end, int(layout.sc_ends[i]))
+                node = continuous_node(layout, i)
+                if node is None:
+                    raise MissingContinuousData(f"{self.name}: no track opened")
+                a = lo - int(layout.sc_starts[i])
+                for k, c in enumerate(cols):
+                    node[a:a + hi - lo, int(c)] = value[lo - start:hi - start, k]
+
+    @property
+    def seq(self) -> _SeqSlice:
+        """``chrom.seq[start:end]``: uint8 sequence codes, ``N`` outside supercontigs."""
+        return self._seq
+
+    @property
+    def supercontigs(self) -> _Supercontigs:
+        """``chrom.supercontigs[start:end]``: the supercontigs overlapping a range."""
+        return self._supercontigs
+
+    def itercontinuous(self) -> Iterator[tuple[Supercontig, tables.EArray]]:
+        """(Supercontig, continuous EArray) pairs in start order, skipping those without data."""
+        for sc in self:
+            try:
+                yield sc, sc.continuous
+            except MissingContinuousData:
+                continue
+
+    def iter_blocks(self, tracks=slice(None), block_rows: int = 1 << 20
+                    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Stored signal block by block: ``(chromosome start, (rows, ntracks) array)``.
+
+        Walks the supercontigs only (gaps are skipped), ``block_rows`` rows at a
+        time, so a genome-wide scan never holds a whole track in memory.
+        """
+        cols, _ = self._track_columns(tracks)
+        layout = self._layout
+        for i in range(len(layout.sc_names)):
+            sc_start, sc_end = int(layout.sc_starts[i]), int(layout.sc_ends[i])
+            for lo in range(sc_start, sc_end, block_rows):
+                hi = min(sc_end, lo + block_rows)
+                yield lo, self._read(lo, hi, cols)
+
+    # -- attributes and statistics -------------------------------------------
+    def _archive_node(self, sc_index: int | None = None):
+        layout = self._layout
+        with HDF5_LOCK:
+            h5 = layout.file.acquire()
+            where = layout.where if sc_index is None else layout.sc_path(sc_index)
+            return h5.get_node(where)
+
+    @property
+    def attrs(self) -> tables.AttributeSet:
+        """HDF5 attributes of the chromosome (in directory mode, also the genome-wide ones)."""
+        return self._archive_node()._v_attrs
+
+    def _attr(self, name: str, default=None):
+        with HDF5_LOCK:
+            attrs = self.attrs
+            return attrs[name] if name in attrs._v_attrnames else default
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._attr(fmt.ATTR_DIRTY, False))
+
+    @property
+    def incomplete_tracks(self) -> list[str]:
+        """Tracks whose last load into this chromosome failed part-way."""
+        value = self._attr(fmt.ATTR_INCOMPLETE)
+        if value is None:
+            return []
+        return [fmt.decode_trackname(v) for v in np.atleast_1d(value) if len(v)]
+
+    def _stat(self, name: str) -> np.ndarray:
+        if self.dirty:
+            raise ChromosomeDirtyError(
+                f"chromosome {self.name} of {self._genome.filename} was modified since its "
+                "statistics were computed: run genomedata-close-data on the archive")
+        value = self._attr(name)
+        if value is None:
+            if self.num_tracks_continuous == 0:
+                return np.array([], dtype=np.int64 if name == "num_datapoints" else np.float64)
+            raise ChromosomeDirtyError(
+                f"chromosome {self.name} has no statistics: run genomedata-close-data")
+        return np.asarray(value)
+
+    mins = property(lambda self: self._stat("mins"), doc="Per-track minimum (finite values).")
+    maxs = property(lambda self: self._stat("maxs"), doc="Per-track maximum (finite values).")
+    sums = property(lambda self: self._stat("sums"), doc="Per-track sum.")
+    sums_squares = property(lambda self: self._stat("sums_squares"), doc="Per-track sum of squares.")
+    num_datapoints = property(lambda self: self._stat("num_datapoints"),
+                              doc="Per-track count of finite values.")
+
+    def close(self) -> None:
+        """Mark closed (the Genome owns the files); warns if the chromosome is dirty."""
+        if self._isopen and self._genome.isopen and self.mode in _WRITE_MODES and self.dirty:
+            warnings.warn(f"closing chromosome {self.name} with modified data: run "
+                          "genomedata-close-data before reading statistics",
+                          GenomedataDirtyWarning, stacklevel=2)
+        self._isopen = False
+
+
+class Genome:
+    """A Genomedata archive (directory or single file) or a bigWig file.
+
+    Parameters
+    ----------
+    filename : path of the archive directory, archive file, or bigWig file.
+    mode : ``"r"`` (default) or ``"r+"`` to add, write or erase tracks.
+
+    Use as a context manager (nested ``with`` blocks are reference-counted);
+    iteration yields chromosomes in sorted name order.
+
+    Examples
+    --------
+    >>> with Genome("archive.genomedata") as genome:   # doctest: +SKIP
+    ...     for chrom in genome:
+    ...         print(chrom.name, chrom.end, genome.tracknames_continuous)
+    """
+
+    def __init__(self, filename, mode: str = "r", **kwargs) -> None:
+        self._isopen = False
+        self.filename = filename
+        self.mode = mode
+        self.kwargs = kwargs
+        self._context_count = 0
+        self._chromosomes: dict[str, Chromosome] = {}
+        self._dirtied: set[str] = set()
+        self._tracknames_cache: list[str] | None = None
+        path = os.fspath(filename)
+        self.layout = detect_layout(path)
+        if self.layout == "bigwig":
+            from .bigwig import BigWigSource
+
+            if mode not in ("r", "rb"):
+                raise UnsupportedError("bigWig files are read-only")
+            self._bigwig = BigWigSource(path)
+            self._archive = None
+        else:
+            self._bigwig = None
+            self._archive = Archive(path, mode, layout=self.layout)
+        self._isopen = True
+        version = self.format_version
+        if version is not None and version > fmt.FORMAT_VERSION:
+            self.close()
+            raise UnsupportedError(
+                f"{path} has format version {version}, but this gdxarray only supports "
+                f"format version {fmt.FORMAT_VERSION}")
+
+    # -- lifecycle -----------------------------------------------------------
+    @property
+    def isopen(self) -> bool:
+        return self._isopen
+
+    def _check_open(self) -> None:
+        if not self._isopen:
+            raise GenomedataError(f"Genome {os.fspath(self.filename)!r} is closed")
+
+    def close(self) -> None:
+        """Close every file this Genome opened; closing twice is fine."""
+        if not self._isopen:
+            return
+        for chrom in self._chromosomes.values():
+            chrom.close()
+        if self._archive is not None:
+            self._archive.close()
+        if self._bigwig is not None:
+            self._bigwig.close()
+        self._chromosomes.clear()
+        self._isopen = False
+
+    def __enter__(self) -> "Genome":
+        self._check_open()
+        self._context_count += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._context_count -= 1
+        if self._context_count <= 0:
+            self.close()
+
+    def __del__(self) -> None:
+        try:
+            if self._isopen:
+                self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finalizer
+            pass
+
+    def __repr__(self) -> str:
+        if not self._isopen:
+            return f"<Genome {os.fspath(self.filename)!r} (closed)>"
+        ntracks = self.num_tracks_continuous
+        return (f"<Genome {os.fspath(self.filename)!r} ({self.layout}, "
+                f"{len(self.chromosome_names)} chromosomes, {ntracks} tracks, mode {self.mode!r})>")
+
+    __str__ = __repr__
+
+    # -- chromosomes ---------------------------------------------------------
+    @property
+    def chromosome_names(self) -> list[str]:
+        """Chromosome names in sorted order (no file is opened)."""
+        self._check_open()
+        if self._bigwig is not None:
+            return self._bigwig.chrom_names()
+        return self._archive.chrom_names()
+
+    def __iter__(self) -> Iterator[Chromosome]:
+        self._check_open()
+        for name in self.chromosome_names:
+            yield self[name]
+
+    def __len__(self) -> int:
+        return len(self.chromosome_names)
+
+    def __contains__(self, name) -> bool:
+        self._check_open()
+        if self._bigwig is not None:
+            return name in self._bigwig.chrom_names()
+        return isinstance(name, str) and self._archive.has_chrom(name)
+
+    def __getitem__(self, name: str) -> Chromosome:
+        self._check_open()
+        chrom = self._chromosomes.get(name)
+        if chrom is not None and chrom._isopen:
+            return chrom
+        if self._bigwig is not None:
+            chrom = self._bigwig.chromosome(self, name)
+        else:
+            try:
+                layout = self._archive.chrom(name)
+            except ChromosomeNotFoundError:
+                raise ChromosomeNotFoundError(
+                    f"Could not find chromosome: {name}" + _suggest(name, self.chromosome_names)
+                ) from None
+            chrom = Chromosome(self, layout)
+            self._on_open_chromosome(chrom)
+        self._chromosomes[name] = chrom
+        return chrom
+
+    def _on_open_chromosome(self, chrom: Chromosome) -> None:
+        if self.mode in _WRITE_MODES:
+            # As the reference: a chromosome opened for writing may be changed
+            # through its EArrays directly, so its statistics become suspect.
+            self._mark_dirty(chrom.name)
+            return
+        if chrom.dirty:
+            warnings.warn(f"chromosome {chrom.name} of {os.fspath(self.filename)} was modified "
+                          "since genomedata-close-data: statistics are stale",
+                          GenomedataDirtyWarning, stacklevel=3)
+        incomplete = chrom.incomplete_tracks
+        if incomplete:
+            warnings.warn(f"chromosome {chrom.name}: the last load of track(s) "
+                          f"{', '.join(incomplete)} failed part-way; their data is incomplete",
+                          IncompleteTrackWarning, stacklevel=3)
+
+    def _mark_dirty(self, name: str) -> None:
+        if name in self._dirtied or self._archive is None:
+            return
+        with HDF5_LOCK:
+            h5 = self._archive.chrom_file(name).acquire()
+            h5.get_node(self._archive.chrom_where(name))._v_attrs[fmt.ATTR_DIRTY] = True
+        self._dirtied.add(name)
+
+    # -- tracks ---------------------------------------------------------------
+    @property
+    def tracknames_continuous(self) -> list[str]:
+        """Track names in column order."""
+        self._check_open()
+        if self._bigwig is not None:
+            return [self._bigwig.trackname]
+        if self._tracknames_cache is None:
+            names: list[str] | None = None
+            with HDF5_LOCK:
+                for manager in self._archive.genome_files():
+                    attrs = manager.acquire().root._v_attrs
+                    these = ([fmt.decode_trackname(t) for t in attrs[fmt.ATTR_TRACKNAMES]]
+                             if fmt.ATTR_TRACKNAMES in attrs._v_attrnames else [])
+                    if names is None:
+                        names = these
+                    elif these != names:
+                        raise GenomedataError(
+                            f"{manager.path}: track names {these} differ from the other "
+                            f"chromosome files' {names}")
+                    if self._archive.layout == "file":
+                        break
+            self._tracknames_cache = names or []
+        return list(self._tracknames_cache)
+
+    @property
+    def num_tracks_continuous(self) -> int:
+        return len(self.tracknames_continuous)
+
+    def index_continuous(self, trackname: str) -> int:
+        """Column of *trackname*; TrackNotFoundError (a KeyError) if absent."""
+        names = self.tracknames_continuous
+        try:
+            return names.index(trackname)
+        except ValueError:
+            if self._bigwig is not None and os.fspath(trackname) in (
+                    self._bigwig.path, os.path.abspath(self._bigwig.path)):
+                return 0
+            raise TrackNotFoundError(
+                f"Could not find continuous track: {trackname}" + _suggest(trackname, names)
+            ) from None
+
+    @property
+    def format_version(self) -> int | None:
+        """``genomedata_format_version`` (None for a bigWig or an empty directory)."""
+        self._check_open()
+        if self._bigwig is not None:
+            return None
+        versions = set()
+        with HDF5_LOCK:
+            for manager in self._archive.genome_files():
+                versions.add(Archive.format_version_of(manager.acquire()))
+                if self._archive.layout == "file":
+                    break
+        if not versions:
+            return None
+        if len(versions) > 1:
+            raise GenomedataError(f"{self.filename}: chromosome files disagree on the format "
+                                  f"version ({sorted(v for v in versions if v is not None)})")
+        version = versions.pop()
+        if version is None:
+            # original (v0) archives had no version attribute at all
+            return 0 if self._archive.layout == "dir" or self.chromosome_names else None
+        return version
+
+    def add_track_continuous(self, trackname: str, *, chunk_size: int = fmt.CONTINUOUS_CHUNK_SHAPE[0]) -> None:
+        """Add an empty (all-NaN) track; mode ``r+``."""
+        self._require_writable()
+        from .writer import add_tracks
+
+        add_tracks(self._archive, [trackname], chunk_size=chunk_size)
+        self._tracknames_cache = None
+        self._dirtied.update(self._archive.chrom_names())
+
+    def erase_data(self, trackname: str) -> None:
+        """Write NaN over a track in every chromosome; mode ``r+``."""
+        self._require_writable()
+        from .writer import erase_tracks
+
+        erase_tracks(self._archive, [trackname])
+        self._dirtied.update(self._archive.chrom_names())
+
+    def _require_writable(self) -> None:
+        self._check_open()
+        if self._bigwig is not None:
+            raise UnsupportedError("bigWig files are read-only")
+        if self.mode not in _WRITE_MODES:
+            raise ReadOnlyError("Genomedata archive not opened for writing (use mode='r+')")
+        if self.format_version == 0:
+            raise UnsupportedError("Adding or erasing tracks is only supported for archives "
+                                   "created with Genomedata 1.2.0 or later (format version 1)")
+
+    # -- statistics -----------------------------------------------------------
+    def _reduce(self, name: str, func) -> np.ndarray:
+        if self._bigwig is not None:
+            return self._bigwig.stat(name)
+        values = [getattr(chrom, name) for chrom in self]
+        values = [v for v in values if v.size] or [np.asarray(getattr(chrom, name)) for chrom in self][:1]
+        if not values:
+            return np.array([])
+        return func(np.vstack(values), axis=0)
+
+    @property
+    def mins(self) -> np.ndarray:
+        return self._reduce("mins", np.min)
+
+    @property
+    def maxs(self) -> np.ndarray:
+        return self._reduce("maxs", np.max)
+
+    @property
+    def sums(self) -> np.ndarray:
+        return self._reduce("sums", np.sum)
+
+    @property
+    def sums_squares(self) -> np.ndarray:
+        return self._reduce("sums_squares", np.sum)
+
+    @property
+    def num_datapoints(self) -> np.ndarray:
+        return self._reduce("num_datapoints", np.sum)
+
+    @property
+    def means(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.sums / self.num_datapoints
+
+    @property
+    def vars(self) -> np.ndarray:
+        """Population variance, ``sums_squares / n - mean**2`` (the reference's formula)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.sums_squares / self.num_datapoints - np.square(self.means)
+
+
+def _suggest(name, choices: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    if len(choices) <= 10:
+        return f" (available: {', '.join(map(str, choices)) or 'none'})"
+    return ""
+
+
+__all__ = ["Chromosome", "Genome", "MissingContinuousData", "Supercontig"]
