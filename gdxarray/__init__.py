@@ -16,6 +16,7 @@ from .errors import (
     UnsupportedError,
 )
 from .format import FILE_MODE_CHROMS, FORMAT_VERSION
+from .genome import Chromosome, Genome, Supercontig
 
 try:
     __version__ = version("gdxarray")
@@ -23,6 +24,7 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = sorted([
+    "Chromosome", "Genome", "Supercontig",
     "ChromosomeDirtyError", "ChromosomeNotFoundError", "FILE_MODE_CHROMS", "FORMAT_VERSION",
     "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
     "IncompleteTrackWarning", "NotAnArchiveError", "OverlapWarning", "ParseError",

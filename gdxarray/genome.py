@@ -281,12 +281,11 @@ class Chromosome:
                 layout.sc_starts[j] > layout.sc_ends[j - 1] for j in idx[1:]):
             raise ValueError(f"{self.name} {start} {end} sequence overlaps gaps in "
                              "supercontigs (nothing written)")
+        nrows = end - start
         value = np.asarray(value, dtype=fmt.CONTINUOUS_DTYPE)
-        if value.ndim == 1 and value.shape[0] == cols.size and cols.size != end - start:
-            value = value[np.newaxis, :]
-        value = np.broadcast_to(value.reshape(value.shape if value.ndim == 2 else
-                                              (-1, 1) if value.ndim == 1 else ()),
-                                (end - start, cols.size))
+        if value.ndim == 1 and value.shape[0] == nrows and (cols.size == 1 or nrows != cols.size):
+            value = value[:, np.newaxis]  # one value per base
+        value = np.broadcast_to(value, (nrows, cols.size))
         with HDF5_LOCK:
             self._genome._mark_dirty(self.name)
             for i in idx:
@@ -296,7 +295,7 @@ class Chromosome:
                     raise MissingContinuousData(f"{self.name}: no track opened")
                 a = lo - int(layout.sc_starts[i])
                 for k, c in enumerate(cols):
-                    node[a:a + hi - lo, int(c)] = value[lo - start:hi - start, k]
+                    node[a:a + hi - lo, int(c)] = np.ascontiguousarray(value[lo - start:hi - start, k])
 
     @property
     def seq(self) -> _SeqSlice:
