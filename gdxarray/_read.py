@@ -15,6 +15,7 @@ import numpy as np
 import tables
 
 from . import format as fmt
+from . import _chunks
 from .store import HDF5_LOCK, Archive, ChromLayout
 
 
@@ -39,27 +40,29 @@ def _column_runs(cols: np.ndarray) -> list[tuple[int, int]]:
 
 
 class _NodeCache:
-    """Per-process cache of PyTables nodes, keyed by (file path, node path)."""
+    """Per-process cache of PyTables nodes (and their raw-read plans), keyed by
+    (file path, node path) and valid while the same handle is open."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.nodes: dict[tuple[str, str], object] = {}
+        self.nodes: dict[tuple[str, str], tuple] = {}
 
-    def get(self, chrom: ChromLayout, i: int, node: str):
+    def get(self, chrom: ChromLayout, i: int, node: str) -> tuple:
+        """(leaf or None, raw plan or None); call under HDF5_LOCK."""
         if self.pid != os.getpid():
             self.__init__()
         key = (chrom.file.path, f"{chrom.sc_path(i)}/{node}")
         hit = self.nodes.get(key)
         h5 = chrom.file.acquire()
-        if hit is not None and hit[0] is h5 and hit[1]._v_isopen:
-            return hit[1]
+        if hit is not None and hit[0] is h5 and h5.isopen:
+            return hit[1], hit[2]
         try:
             leaf = h5.get_node(key[1])
         except tables.NoSuchNodeError:
-            leaf = None
-        if leaf is not None:
-            self.nodes[key] = (h5, leaf)
-        return leaf
+            return None, None
+        plan = _chunks.make_plan(leaf) if node == fmt.NODE_CONTINUOUS else None
+        self.nodes[key] = (h5, leaf, plan)
+        return leaf, plan
 
 
 _NODES = _NodeCache()
@@ -67,12 +70,12 @@ _NODES = _NodeCache()
 
 def continuous_node(chrom: ChromLayout, i: int):
     """The ``continuous`` EArray of supercontig *i*, or None (call under HDF5_LOCK)."""
-    return _NODES.get(chrom, i, fmt.NODE_CONTINUOUS)
+    return _NODES.get(chrom, i, fmt.NODE_CONTINUOUS)[0]
 
 
 def seq_node(chrom: ChromLayout, i: int):
     """The ``seq`` CArray of supercontig *i*, or None (call under HDF5_LOCK)."""
-    return _NODES.get(chrom, i, fmt.NODE_SEQ)
+    return _NODES.get(chrom, i, fmt.NODE_SEQ)[0]
 
 
 def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int,
@@ -91,28 +94,54 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
         out.fill(np.nan)
     if nrows == 0 or cols.size == 0:
         return out
-    uniq, inverse = np.unique(cols, return_inverse=True)
-    runs = _column_runs(uniq)
-    identity = uniq.size == cols.size and bool(np.all(np.diff(cols) > 0))
+    if cols.size == 1:  # the common case, without the set machinery
+        uniq, inverse, runs, identity = cols, np.zeros(1, np.int64), [(int(cols[0]), int(cols[0]) + 1)], True
+    else:
+        uniq, inverse = np.unique(cols, return_inverse=True)
+        runs = _column_runs(uniq)
+        identity = uniq.size == cols.size and bool(np.all(np.diff(cols) > 0))
     for i in chrom.overlapping(start, end):
         lo = max(start, int(chrom.sc_starts[i]))
         hi = min(end, int(chrom.sc_ends[i]))
         a, b = lo - int(chrom.sc_starts[i]), hi - int(chrom.sc_starts[i])
         with HDF5_LOCK:
-            node = continuous_node(chrom, i)
+            node, plan = _NODES.get(chrom, i, fmt.NODE_CONTINUOUS)
             if node is None or node.shape[1] == 0:
                 continue
+        dest = out[lo - start:hi - start]
+        if plan is not None and _read_raw(node, plan, a, b, cols, uniq, inverse, dest):
+            continue
+        with HDF5_LOCK:
             if identity and len(runs) == 1:
                 c0, c1 = runs[0]
-                out[lo - start:hi - start, :] = node[a:b, c0:c1]
+                dest[:, :] = node[a:b, c0:c1]
                 continue
             block = np.empty((b - a, uniq.size), dtype=fmt.CONTINUOUS_DTYPE)
             k = 0
             for c0, c1 in runs:
                 block[:, k:k + c1 - c0] = node[a:b, c0:c1]
                 k += c1 - c0
-        out[lo - start:hi - start, :] = block[:, inverse]
+        dest[:, :] = block[:, inverse]
     return out
+
+
+def _read_raw(node, plan, a: int, b: int, cols: np.ndarray, uniq: np.ndarray,
+              inverse: np.ndarray, dest: np.ndarray) -> bool:
+    """Rows [a, b) of the selected columns through the raw-chunk lane; False to fall back."""
+    if uniq.size == 1:
+        return _chunks.read_column(node, plan, int(uniq[0]), a, b, dest[:, 0]) and (
+            dest.shape[1] == 1 or _fill_duplicates(dest))
+    column = np.empty(b - a, dtype=fmt.CONTINUOUS_DTYPE)
+    for j, c in enumerate(uniq):
+        if not _chunks.read_column(node, plan, int(c), a, b, column):
+            return False
+        dest[:, np.flatnonzero(inverse == j)] = column[:, np.newaxis]
+    return True
+
+
+def _fill_duplicates(dest: np.ndarray) -> bool:
+    dest[:, 1:] = dest[:, :1]
+    return True
 
 
 def read_seq(chrom: ChromLayout, start: int, end: int) -> np.ndarray:
