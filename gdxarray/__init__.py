@@ -17,6 +17,7 @@ from .errors import (
 )
 from .format import FILE_MODE_CHROMS, FORMAT_VERSION
 from .genome import Chromosome, Genome, Supercontig
+from . import accessor as _accessor  # noqa: F401,E402 - registers the .gd accessor
 
 try:
     __version__ = version("gdxarray")

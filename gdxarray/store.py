@@ -209,7 +209,8 @@ class Archive:
     mode : ``"r"`` or ``"r+"`` (PyTables modes)
     """
 
-    def __init__(self, path: str | os.PathLike, mode: str = "r", *, layout: str | None = None) -> None:
+    def __init__(self, path: str | os.PathLike, mode: str = "r", *, layout: str | None = None,
+                 _check: bool = True) -> None:
         self.path = Path(os.path.expanduser(os.fspath(path))).resolve()
         self.mode = mode
         self.layout = layout or detect_layout(self.path)
@@ -220,15 +221,17 @@ class Archive:
         self._names: list[str] | None = None
         if self.layout == "file":
             self._root_file = FileManager(self.path, mode)
-            with HDF5_LOCK:
-                self._root_file.acquire()  # fail now, with a clear error, if not HDF5
+            if _check:
+                with HDF5_LOCK:
+                    self._root_file.acquire()  # fail now, with a clear error, if not HDF5
 
     # -- pickling: paths only ------------------------------------------------
     def __getstate__(self) -> dict:
         return {"path": str(self.path), "mode": self.mode, "layout": self.layout}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["path"], state["mode"], layout=state["layout"])
+        # a copy on a dask worker opens its files on first use, not on arrival
+        self.__init__(state["path"], state["mode"], layout=state["layout"], _check=False)
 
     @property
     def writable(self) -> bool:

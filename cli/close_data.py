@@ -1,0 +1,38 @@
+"""genomedata-close-data: compute the summary statistics of an archive."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_verbose, add_version, make_parser, run
+
+PROG = "genomedata-close-data"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = make_parser(
+        PROG,
+        "Recompute the per-track statistics (minimum, maximum, sums, number of "
+        "data points) and the data chunks of every chromosome changed since the "
+        "archive was last closed, and mark the archive clean. Run it after "
+        "loading or erasing data; genomedata-report and genomedata-histogram "
+        "need it.")
+    add_version(parser, PROG)
+    add_verbose(parser)
+    parser.add_argument("gdarchive", help="Genomedata archive")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def body() -> None:
+        from gdxarray.load import close_data
+
+        close_data(args.gdarchive, verbose=args.verbose)
+
+    return run(PROG, body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,22 @@
+"""The write path: load-seq, open-data, load-data, close-data, erase-data,
+hardmask and the one-step genomedata-load, with the reference's names.
+
+Public functions take archive paths; the ``*_tracks``/``*_archive``/
+``load_track`` variants take an :class:`~gdxarray.store.Archive` already
+opened ``r+`` (used by :class:`~gdxarray.Genome` in write mode).
+"""
+
+from __future__ import annotations
+
+from .close import close_archive, close_data
+from .data import LoadDataSummary, load_data, load_track
+from .hardmask import HARDMASK_OPERATORS, hardmask_data, parse_hardmask_operator
+from .pipeline import load_genomedata
+from .seq import load_seq
+from .tracks import add_tracks, erase_data, erase_tracks, open_data
+
+__all__ = sorted([
+    "HARDMASK_OPERATORS", "LoadDataSummary", "add_tracks", "close_archive", "close_data",
+    "erase_data", "erase_tracks", "hardmask_data", "load_data", "load_genomedata", "load_seq",
+    "load_track", "open_data", "parse_hardmask_operator",
+])

@@ -1,0 +1,611 @@
+"""load-data: stream one track's intervals into its column, chunk by chunk.
+
+Design (the costs are measured, see the module tests and the report):
+
+* Per chromosome, a dict ``chunk key -> float32 buffer`` holds the HDF5 chunks
+  of the target column that the input touches.  A chunk is read from disk the
+  first time it is touched (so loading onto an existing track paints over
+  it), painted with numpy (``np.repeat`` index arithmetic over a staging
+  matrix, never a Python loop per line or per base), and written back with one
+  ``earray[a:b, col] = buf`` per run of consecutive chunks.
+* Sorted input keeps only the chunk under the current position in memory;
+  unsorted input keeps what it touched (bounded by :data:`MAX_BUFFER_BYTES`).
+* Every block is validated first: unknown chromosome, start >= end, negative
+  start, end past the chromosome, non-NaN data in a gap, and overlaps (also
+  with intervals of earlier blocks, kept per chromosome as merged runs).
+* Nothing lost: before the first write into a chromosome the track is added
+  to the chromosome's ``ATTR_INCOMPLETE`` mark (and the chromosome set dirty);
+  the mark is removed when the whole input has loaded.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .. import format as fmt
+from ..errors import GenomedataError, ParseError, TrackNotOpenError
+from ..store import HDF5_LOCK, Archive, ChromLayout, is_bigwig
+from ._chunks import ColumnChunks
+from ._common import (
+    Progress, borrow, chrom_group, clear_incomplete, continuous_of, genome_tracknames,
+    mark_incomplete, release, say, set_dirty, track_column,
+)
+
+#: Values painted per staging matrix (bounds the temporary memory of one step).
+STAGE_VALUES = 4 << 20
+#: Unsorted input flushes everything once its buffers exceed this.
+MAX_BUFFER_BYTES = 512 << 20
+
+
+# -- small vectorised helpers -------------------------------------------------
+def expand_ranges(lo: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges ``[lo[i], lo[i] + count[i])``: (owner i, value) of every member."""
+    total = int(count.sum())
+    owner = np.repeat(np.arange(len(count)), count)
+    first = np.cumsum(count) - count
+    member = np.arange(total, dtype=np.int64) - np.repeat(first - lo, count)
+    return owner, member
+
+
+def merge_runs(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Union of intervals (overlapping or touching ones merged), sorted."""
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    if not len(starts):
+        return starts.astype(np.int64), ends.astype(np.int64)
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    reach = np.maximum.accumulate(ends)
+    new = np.empty(len(starts), dtype=bool)
+    new[0] = True
+    new[1:] = starts[1:] > reach[:-1]
+    heads = np.flatnonzero(new)
+    return starts[heads].astype(np.int64), np.maximum.reduceat(ends, heads).astype(np.int64)
+
+
+def clip_to_runs(starts: np.ndarray, ends: np.ndarray, run_starts: np.ndarray,
+                 run_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pieces of intervals inside sorted disjoint runs: (owner index, start, end)."""
+    lo = np.searchsorted(run_ends, starts, side="right")
+    hi = np.searchsorted(run_starts, ends, side="left")
+    count = np.maximum(hi - lo, 0)
+    owner, run = expand_ranges(lo, count)
+    return (owner, np.maximum(starts[owner], run_starts[run]),
+            np.minimum(ends[owner], run_ends[run]))
+
+
+def _touching_runs(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted disjoint intervals -> runs (touching neighbours merged)."""
+    if len(starts) <= 1:
+        return starts.copy(), ends.copy()
+    head = np.empty(len(starts), dtype=bool)
+    head[0] = True
+    head[1:] = starts[1:] != ends[:-1]
+    tail = np.empty(len(starts), dtype=bool)
+    tail[-1] = True
+    tail[:-1] = head[1:]
+    return starts[head], ends[tail]
+
+
+class Coverage:
+    """Merged runs a chromosome's input has covered so far (overlap detection)."""
+
+    def __init__(self) -> None:
+        self._segments: list[tuple[np.ndarray, np.ndarray]] = []
+        self._max_end = -1
+
+    def _consolidated(self) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._segments) != 1:
+            if not self._segments:
+                return np.empty(0, np.int64), np.empty(0, np.int64)
+            starts = np.concatenate([s for s, _ in self._segments])
+            ends = np.concatenate([e for _, e in self._segments])
+            order = np.argsort(starts, kind="stable")
+            self._segments = [_touching_runs(starts[order], ends[order])]
+        return self._segments[0]
+
+    def first_overlap(self, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int, int] | None:
+        """(index, run start, run end) of the first interval hitting a covered run."""
+        if starts[0] >= self._max_end:  # sorted input: the common, O(1) case
+            return None
+        run_starts, run_ends = self._consolidated()
+        i = np.searchsorted(run_ends, starts, side="right")
+        inside = i < len(run_starts)
+        hit = np.zeros(len(starts), dtype=bool)
+        hit[inside] = run_starts[i[inside]] < ends[inside]
+        if not hit.any():
+            return None
+        j = int(np.argmax(hit))
+        return j, int(run_starts[i[j]]), int(run_ends[i[j]])
+
+    def add(self, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Add sorted, disjoint intervals (already checked against the cover)."""
+        runs = _touching_runs(starts, ends)
+        if starts[0] >= self._max_end:
+            self._segments.append(runs)
+        else:
+            current = self._consolidated()
+            all_starts = np.concatenate([current[0], runs[0]])
+            all_ends = np.concatenate([current[1], runs[1]])
+            order = np.argsort(all_starts, kind="stable")
+            self._segments = [_touching_runs(all_starts[order], all_ends[order])]
+        self._max_end = max(self._max_end, int(ends.max()))
+
+
+class Mask:
+    """Regions of a mask file (BED/bedGraph/WIG), merged per chromosome."""
+
+    def __init__(self, source) -> None:
+        from ..parsers import read_mask
+
+        parts: dict[str, tuple[list, list]] = {}
+        for block in read_mask(source):
+            lists = parts.setdefault(block.chrom, ([], []))
+            lists[0].append(np.asarray(block.starts, np.int64))
+            lists[1].append(np.asarray(block.ends, np.int64))
+        self.runs = {chrom: merge_runs(np.concatenate(s), np.concatenate(e))
+                     for chrom, (s, e) in parts.items()}
+
+    def clip(self, chrom: str, starts, ends) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What ``bedtools intersect -a data -b mask`` keeps: (owner, start, end)."""
+        runs = self.runs.get(chrom)
+        if runs is None:
+            empty = np.empty(0, np.int64)
+            return empty, empty, empty
+        return clip_to_runs(starts, ends, *runs)
+
+
+# -- the loader ---------------------------------------------------------------
+@dataclass
+class LoadDataSummary:
+    """What :func:`load_data` did."""
+
+    trackname: str
+    lines: int = 0  #: data lines (intervals) read
+    chromosomes: list[str] = field(default_factory=list)  #: chromosomes written to
+    skipped: dict[str, int] = field(default_factory=dict)  #: unknown chromosome -> lines
+
+    @property
+    def skipped_lines(self) -> int:
+        return sum(self.skipped.values())
+
+
+def _where(chrom: str, start, end) -> str:
+    return f"{chrom}:{int(start)}-{int(end)}"
+
+
+class _ChromWriter:
+    """Buffers and writes the target column of one chromosome (one visit).
+
+    Chunks are identified by a *key*: ``offset[sc] + chunk index`` over the
+    supercontigs in start order, so sorting keys sorts by position.
+    """
+
+    def __init__(self, loader: "_Loader", layout: ChromLayout) -> None:
+        self.loader = loader
+        self.layout = layout
+        self.name = layout.name
+        self.col = track_column(loader.archive, layout, loader.trackname)
+        n = len(layout.sc_names)
+        with HDF5_LOCK:
+            earrays = [continuous_of(layout, i) for i in range(n)]
+            missing = [layout.sc_names[i] for i, e in enumerate(earrays) if e is None]
+            if missing:
+                raise GenomedataError(f"{loader.archive.path}: {self.name}/{missing[0]} has no "
+                                      "continuous data array; run genomedata-open-data first")
+            self.chunks = [ColumnChunks(e) for e in earrays]
+        self.nrows = (layout.sc_ends - layout.sc_starts).astype(np.int64)
+        self.rows = np.array([c.rows for c in self.chunks], dtype=np.int64)
+        nchunks = np.array([c.nchunks for c in self.chunks], dtype=np.int64)
+        self.offset = np.concatenate([[0], np.cumsum(nchunks)]).astype(np.int64)
+        self.max_rows = int(self.rows.max()) if n else 1
+        self.uniform_rows = self.max_rows if n and bool(np.all(self.rows == self.max_rows)) else 0
+        self.buffers: dict[int, np.ndarray] = {}
+        self.in_order = True
+        self.last_end = -1
+
+    def _split(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(supercontig, chunk index) of keys."""
+        sc = np.searchsorted(self.offset, keys, side="right") - 1
+        return sc, keys - self.offset[sc]
+
+    # painting ----------------------------------------------------------------
+    def paint(self, sc: np.ndarray, rel_starts: np.ndarray, rel_ends: np.ndarray,
+              values: np.ndarray) -> None:
+        """Paint supercontig-relative pieces (all inside their supercontig)."""
+        if not len(sc):
+            return
+        # the usual case, one chunk height everywhere, avoids per-piece gathers
+        rows = self.uniform_rows if self.uniform_rows else self.rows[sc]
+        c0 = rel_starts // rows
+        c1 = (rel_ends - 1) // rows
+        if bool(np.array_equal(c0, c1)):
+            chunk = c0
+        else:
+            owner, chunk = expand_ranges(c0, c1 - c0 + 1)
+            sc, rel_starts, rel_ends, values = (
+                sc[owner], rel_starts[owner], rel_ends[owner], values[owner])
+            if not self.uniform_rows:
+                rows = rows[owner]
+        base = chunk * rows
+        local_starts = rel_starts - base
+        local_ends = np.minimum(rel_ends - base, rows)
+        local_starts[local_starts < 0] = 0
+        keys = chunk if len(self.chunks) == 1 else self.offset[sc] + chunk
+        if len(keys) > 1 and not bool(np.all(keys[1:] >= keys[:-1])):
+            order = np.argsort(keys, kind="stable")
+            keys, local_starts, local_ends, values = (
+                keys[order], local_starts[order], local_ends[order], values[order])
+        new_key = np.empty(len(keys), dtype=bool)
+        new_key[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=new_key[1:])
+        slots = np.cumsum(new_key) - 1
+        heads = np.flatnonzero(new_key)
+        unique = keys[heads]
+        group = max(1, STAGE_VALUES // self.max_rows)
+        for g0 in range(0, len(unique), group):
+            g1 = min(g0 + group, len(unique))
+            p0 = int(heads[g0])
+            p1 = int(heads[g1]) if g1 < len(unique) else len(keys)
+            self._paint_group(unique[g0:g1], slots[p0:p1] - g0, local_starts[p0:p1],
+                              local_ends[p0:p1], values[p0:p1])
+            if self.in_order:
+                # sorted input never comes back before the last chunk it touched
+                self.flush(below=int(unique[g1 - 1]))
+        if not self.in_order and len(self.buffers) * self.max_rows * 4 > MAX_BUFFER_BYTES:
+            self.flush()
+
+    def _paint_group(self, unique: np.ndarray, slot: np.ndarray, starts: np.ndarray,
+                     ends: np.ndarray, values: np.ndarray) -> None:
+        width = self.max_rows
+        lengths = ends - starts
+        sc, chunk = self._split(unique)
+        valid = np.minimum(self.rows[sc], self.nrows[sc] - chunk * self.rows[sc])
+        # a chunk the input covers completely need not be read first
+        covered = np.bincount(slot, weights=lengths, minlength=len(unique))
+        stage = np.empty((len(unique), width), dtype=fmt.CONTINUOUS_DTYPE)
+        key_list = unique.tolist()
+        with HDF5_LOCK:
+            for i, key in enumerate(key_list):
+                buf = self.buffers.get(key)
+                if buf is None:
+                    if covered[i] >= valid[i]:
+                        stage[i] = np.nan
+                        continue
+                    buf = self.chunks[sc[i]].read_or_nan(int(chunk[i]), self.col)
+                stage[i, :len(buf)] = buf
+        flat_stage = stage.reshape(-1)
+        if bool(np.all(lengths == 1)):  # WIG with span 1: one value per base
+            flat_stage[slot * width + starts] = values
+        else:
+            total = int(lengths.sum())
+            first = slot * width + starts
+            if total * 4 >= len(flat_stage) and len(values) < 2**31 - 1:
+                # dense: mark +id at each start and -id at each end (pieces are
+                # disjoint, so starts and ends are each unique); the running
+                # sum is then the piece id inside pieces and 0 elsewhere
+                marks = np.zeros(len(flat_stage) + 1, dtype=np.int32)
+                ids = np.arange(1, len(values) + 1, dtype=np.int32)
+                marks[first] = ids
+                marks[first + lengths] -= ids
+                run = np.cumsum(marks[:-1], dtype=np.int32)
+                inside = run > 0
+                flat_stage[inside] = values[run[inside] - 1]
+            else:  # sparse: index only the painted bases
+                flat = np.arange(total, dtype=np.int64)
+                flat += np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+                flat_stage[flat] = np.repeat(values, lengths)
+        for i, key in enumerate(key_list):
+            self.buffers[key] = stage[i, :self.rows[sc[i]]]
+
+    # writing -----------------------------------------------------------------
+    def flush(self, below: int | None = None) -> None:
+        """Write buffered chunks (those with key < *below*, or all) and drop them."""
+        if not self.buffers:
+            return
+        keys = sorted(self.buffers) if below is None else sorted(k for k in self.buffers if k < below)
+        if not keys:
+            return
+        self.loader.before_write(self)
+        key_array = np.asarray(keys, dtype=np.int64)
+        sc, chunk = self._split(key_array)
+        with HDF5_LOCK:
+            if all(self.chunks[i].direct for i in set(sc.tolist())):
+                for key, i, c in zip(keys, sc.tolist(), chunk.tolist()):
+                    self.chunks[i].write(c, self.col, self.buffers[key])
+            else:  # one slicing call per run of consecutive chunks
+                breaks = np.flatnonzero((np.diff(key_array) != 1) | (np.diff(sc) != 0)) + 1
+                for run in np.split(np.arange(len(keys)), breaks):
+                    first = int(run[0])
+                    data = np.concatenate([self.buffers[keys[j]] for j in run])
+                    self.chunks[int(sc[first])].write_run(int(chunk[first]), self.col, data)
+        for key in keys:
+            del self.buffers[key]
+
+    def discard(self) -> None:
+        self.buffers.clear()
+
+
+class _Loader:
+    def __init__(self, archive: Archive, trackname: str, mask: Mask | None,
+                 skip_unknown: bool, verbose: bool) -> None:
+        self.archive = archive
+        self.trackname = trackname
+        self.mask = mask
+        self.skip_unknown = skip_unknown
+        self.verbose = verbose
+        self.current: _ChromWriter | None = None
+        self.coverage: dict[str, Coverage] = {}
+        self.touched: list[str] = []
+        self.skipped: Counter = Counter()
+        self.lines = 0
+
+    # state ---------------------------------------------------------------------
+    def before_write(self, writer: _ChromWriter) -> None:
+        """First write into a chromosome: mark the track incomplete there (and dirty)."""
+        if writer.name in self.touched:
+            return
+        with HDF5_LOCK:
+            group = chrom_group(writer.layout)
+            set_dirty(group, True)
+            mark_incomplete(group, self.trackname)
+        self.touched.append(writer.name)
+
+    def _switch(self, name: str) -> _ChromWriter:
+        current = self.current
+        if current is not None and current.name == name:
+            return current
+        if current is not None:
+            current.flush()
+            release(self.archive, current.layout)
+            self.current = None
+        say(self.verbose, f"  {name}")
+        self.current = _ChromWriter(self, self.archive.chrom(name))
+        return self.current
+
+    # one block -------------------------------------------------------------------
+    def add(self, block) -> None:
+        chrom = block.chrom
+        starts = np.asarray(block.starts, dtype=np.int64)
+        ends = np.asarray(block.ends, dtype=np.int64)
+        values = np.asarray(block.values, dtype=fmt.CONTINUOUS_DTYPE)
+        lines = np.asarray(block.lines)
+        n = len(starts)
+        if n == 0:
+            return
+        self.lines += n
+        if not self.archive.has_chrom(chrom):
+            if self.skip_unknown:
+                self.skipped[chrom] += n
+                return
+            raise ParseError(
+                f"chromosome {chrom!r} is not in the archive {self.archive.path} (skip such "
+                "lines with --skip-unknown-chromosomes / skip_unknown_chroms=True)",
+                source=block.source, line=int(lines[0]))
+        writer = self._switch(chrom)
+        layout = writer.layout
+
+        def fail(i: int, problem: str) -> ParseError:
+            return ParseError(problem, source=block.source, line=int(lines[i]))
+
+        bad = np.flatnonzero((starts < 0) | (ends <= starts))
+        if len(bad):
+            i = int(bad[0])
+            problem = "has a negative start" if starts[i] < 0 else "has start >= end"
+            raise fail(i, f"interval {_where(chrom, starts[i], ends[i])} {problem}")
+        past = np.flatnonzero(ends > layout.end)
+        if len(past):
+            i = int(past[0])
+            raise fail(i, f"interval {_where(chrom, starts[i], ends[i])} extends past the end "
+                          f"of {chrom} ({layout.end} bp)")
+
+        # overlaps, within the block and with everything loaded before
+        in_order = bool(np.all(starts[1:] >= starts[:-1]))
+        order = None if in_order else np.argsort(starts, kind="stable")
+        s_sorted = starts if order is None else starts[order]
+        e_sorted = ends if order is None else ends[order]
+        clash = np.flatnonzero(s_sorted[1:] < e_sorted[:-1])
+        if len(clash):
+            j = int(clash[0]) + 1
+            i_new = j if order is None else int(order[j])
+            i_old = j - 1 if order is None else int(order[j - 1])
+            raise fail(i_new, f"interval {_where(chrom, starts[i_new], ends[i_new])} overlaps "
+                              f"{_where(chrom, starts[i_old], ends[i_old])} "
+                              f"(line {int(lines[i_old])})")
+        coverage = self.coverage.setdefault(chrom, Coverage())
+        hit = coverage.first_overlap(s_sorted, e_sorted)
+        if hit is not None:
+            j, run_start, run_end = hit
+            i = j if order is None else int(order[j])
+            raise fail(i, f"interval {_where(chrom, starts[i], ends[i])} overlaps data loaded "
+                          f"earlier at {_where(chrom, run_start, run_end)}")
+        if not in_order or s_sorted[0] < writer.last_end:
+            writer.in_order = False
+        writer.last_end = max(writer.last_end, int(e_sorted[-1]))
+
+        # the mask keeps only what lies inside its regions
+        if self.mask is not None:
+            owner, starts, ends = self.mask.clip(chrom, starts, ends)
+            values, lines = values[owner], lines[owner]
+            if not len(starts):
+                coverage.add(s_sorted, e_sorted)
+                return
+
+        # supercontigs: non-NaN data must lie inside one; NaN is clipped to them
+        sc_starts, sc_ends = layout.sc_starts, layout.sc_ends
+        nsc = len(sc_starts)
+        if nsc == 1:
+            lo = np.zeros(len(starts), dtype=np.int64)
+            lo[starts >= sc_ends[0]] = 1
+        else:
+            lo = np.searchsorted(sc_ends, starts, side="right")
+        inside = lo < nsc
+        inside[inside] = (starts[inside] >= sc_starts[lo[inside]]) & \
+            (ends[inside] <= sc_ends[lo[inside]])
+        if not inside.all():
+            wrong = np.flatnonzero(~inside & ~np.isnan(values))
+            if len(wrong):
+                i = int(wrong[0])
+                k = int(lo[i])
+                if k < nsc and starts[i] >= sc_starts[k]:
+                    gap = (int(sc_ends[k]), int(sc_starts[k + 1]) if k + 1 < nsc else layout.end)
+                else:
+                    gap = (int(sc_ends[k - 1]) if k > 0 else 0,
+                           int(sc_starts[k]) if k < nsc else layout.end)
+                raise fail(i, f"interval {_where(chrom, starts[i], ends[i])} with value "
+                              f"{values[i]:g} lies (partly) in the gap {_where(chrom, *gap)} "
+                              "between supercontigs, where only NaN can be given")
+            owner, starts, ends = clip_to_runs(starts, ends, sc_starts, sc_ends)
+            values = values[owner]
+            sc = np.searchsorted(sc_ends, starts, side="right")
+        else:
+            sc = lo
+        coverage.add(s_sorted, e_sorted)
+        base = sc_starts[sc]
+        writer.paint(sc, starts - base, ends - base, values)
+
+    def finish(self) -> LoadDataSummary:
+        if self.current is not None:
+            self.current.flush()
+            release(self.archive, self.current.layout)
+            self.current = None
+        for name in self.touched:
+            layout = self.archive.chrom(name)
+            with HDF5_LOCK:
+                group = chrom_group(layout)
+                clear_incomplete(group, self.trackname)
+                set_dirty(group, True)
+            release(self.archive, layout)
+        return LoadDataSummary(self.trackname, self.lines, list(self.touched),
+                               dict(sorted(self.skipped.items())))
+
+    def abort(self) -> None:
+        if self.current is not None:
+            self.current.discard()
+            self.current = None
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary reader that reports the bytes it hands out."""
+
+    def __init__(self, raw, progress: Progress) -> None:
+        super().__init__()
+        self._raw = raw
+        self._progress = progress
+        self.name = getattr(raw, "name", None)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self._progress.add(len(data))
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _display(datafile) -> str:
+    if isinstance(datafile, (str, os.PathLike)):
+        path = os.fspath(datafile)
+        return "<stdin>" if path == "-" else path
+    name = getattr(datafile, "name", None)
+    return name if isinstance(name, str) else "<stream>"
+
+
+def load_track(archive: Archive, trackname: str, datafile, *, maskfile=None,
+               verbose: bool = False, skip_unknown_chroms: bool = False,
+               progress: Callable[[int], object] | None = None) -> LoadDataSummary:
+    """load-data into an archive opened ``r+`` (see :func:`load_data`)."""
+    from ..parsers import read_track
+
+    if trackname not in genome_tracknames(archive):
+        raise TrackNotOpenError(
+            f"{archive.path}: track {trackname!r} is not open; create it first with "
+            f"genomedata-open-data {archive.path} --tracknames {trackname}")
+    mask = Mask(maskfile) if maskfile is not None else None
+    shown = _display(datafile)
+    total = None
+    reporter = Progress(f"load-data {trackname}", None, progress, verbose)
+    source, owned = datafile, None
+    if reporter.active and not (isinstance(datafile, (str, os.PathLike))
+                                and os.fspath(datafile) != "-" and is_bigwig(datafile)):
+        if isinstance(datafile, (str, os.PathLike)):
+            if os.fspath(datafile) == "-":
+                raw = sys.stdin.buffer
+            else:
+                raw = owned = open(datafile, "rb")
+                total = os.fstat(raw.fileno()).st_size
+        else:
+            raw = datafile
+        reporter.total = total
+        source = _CountingReader(raw, reporter)
+    say(verbose, f"loading {shown} into track {trackname}")
+    loader = _Loader(archive, trackname, mask, skip_unknown_chroms, verbose)
+    try:
+        for block in read_track(source, name=shown):
+            loader.add(block)
+        summary = loader.finish()
+    except BaseException:
+        loader.abort()
+        raise
+    finally:
+        if owned is not None:
+            owned.close()
+    reporter.finish()
+    if summary.skipped:
+        listed = ", ".join(f"{chrom} ({n})" for chrom, n in summary.skipped.items())
+        print(f"load-data {trackname}: skipped {summary.skipped_lines} line(s) for "
+              f"chromosome(s) not in the archive: {listed}", file=sys.stderr)
+    return summary
+
+
+def load_data(gdfilename, trackname: str, datafile, maskfile=None, verbose: bool = False, *,
+              skip_unknown_chroms: bool = False,
+              progress: Callable[[int], object] | None = None) -> LoadDataSummary:
+    """Load one track's data (WIG, bedGraph, BED3+1, bigWig) into an opened track.
+
+    Parameters
+    ----------
+    gdfilename : archive path (file or directory).
+    trackname : a track created by :func:`open_data`.
+    datafile : path (plain or gzip; bigWig by magic number), ``"-"`` for
+        standard input, or an open binary file.
+    maskfile : BED file; only the parts of intervals inside its regions are
+        loaded (what ``bedtools intersect -a data -b mask`` keeps).
+    skip_unknown_chroms : skip lines for chromosomes the archive lacks (and
+        report them on stderr) instead of failing.
+    progress : called with the number of input bytes read so far.
+
+    Returns
+    -------
+    LoadDataSummary
+        Lines read, chromosomes written, and skipped lines per chromosome.
+
+    Raises
+    ------
+    TrackNotOpenError
+        The track was not opened with ``genomedata-open-data``.
+    ParseError
+        Bad input, naming file and line: unknown chromosome, interval past the
+        chromosome end, non-NaN data in an assembly gap, overlapping intervals.
+        Chromosomes already written keep the track marked incomplete (see
+        :func:`close_data`); other tracks are untouched.
+
+    Examples
+    --------
+    >>> load_data("hg19.genomedata", "dnase", "dnase.bedGraph.gz")  # doctest: +SKIP
+    """
+    with borrow(gdfilename) as archive:
+        return load_track(archive, trackname, datafile, maskfile=maskfile, verbose=verbose,
+                          skip_unknown_chroms=skip_unknown_chroms, progress=progress)

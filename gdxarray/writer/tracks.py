@@ -1,0 +1,190 @@
+"""open-data and erase-data: adding track columns, and wiping one.
+
+``open_data`` grows every supercontig's ``continuous`` EArray by all the new
+columns in one ``truncate`` (the reference makes one full pass per track);
+``erase_data`` writes NaN only over the HDF5 chunks of the column that were
+ever written (unwritten chunks already read as the NaN fill value).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .. import format as fmt
+from ..errors import GenomedataError, TrackExistsError
+from ..store import HDF5_LOCK, Archive
+from ._chunks import ColumnChunks
+from ._common import (
+    borrow, check_version, chrom_group, clear_incomplete, continuous_of, iter_layouts,
+    read_tracknames, release, say, set_dirty, track_column,
+)
+
+
+def _names_list(names: str | Iterable[str]) -> list[str]:
+    if isinstance(names, (str, bytes)):
+        names = [names]
+    out = []
+    for name in names:
+        if isinstance(name, bytes):
+            name = name.decode(fmt.ENCODING)
+        out.append(str(name))
+    return out
+
+
+def _check_new_names(path, existing: Sequence[str], names: Sequence[str]) -> None:
+    seen = set()
+    for name in names:
+        if not name:
+            raise GenomedataError("a track name cannot be empty")
+        try:
+            name.encode(fmt.ENCODING)
+        except UnicodeEncodeError:
+            raise GenomedataError(f"track name {name!r} is not ASCII") from None
+        if "\x00" in name:
+            raise GenomedataError(f"track name {name!r} contains a NUL byte")
+        if name in seen:
+            raise TrackExistsError(f"track name {name!r} given more than once")
+        seen.add(name)
+        if name in existing:
+            raise TrackExistsError(
+                f"{path} already has a track named {name!r}; to replace its data, run "
+                f"genomedata-erase-data --trackname {name} and load it again")
+
+
+def _appended(current, names: Sequence[str]) -> np.ndarray:
+    # numpy.append semantics, as the reference: the first name fixes the width
+    # to S32 (append to a float64 empty array) unless it is longer
+    result = current if current is not None else np.array([])
+    for name in names:
+        result = np.append(result, fmt.encode_trackname(name))
+    return result
+
+
+def add_tracks(archive: Archive, tracknames: Iterable[str], *,
+               chunk_size: int = fmt.CONTINUOUS_CHUNK_SHAPE[0], verbose: bool = False) -> None:
+    """Append *tracknames* (all NaN) to an archive opened ``r+``.  See :func:`open_data`."""
+    names = _names_list(tracknames)
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise GenomedataError(f"chunk size must be a positive number of rows, not {chunk_size}")
+    check_version(archive, "adding tracks")
+    layouts = list(iter_layouts(archive))
+    # refuse before changing anything, in every file
+    with HDF5_LOCK:
+        files = list(archive.genome_files())
+        for manager in files:
+            existing = read_tracknames(manager.acquire().root._v_attrs)
+            _check_new_names(archive.path, existing, names)
+    if not names:
+        return
+    with HDF5_LOCK:
+        for manager in files:
+            attrs = manager.acquire().root._v_attrs
+            current = attrs[fmt.ATTR_TRACKNAMES] if fmt.ATTR_TRACKNAMES in attrs._v_attrnames else None
+            attrs[fmt.ATTR_TRACKNAMES] = _appended(current, names)
+            if archive.layout == "dir":
+                manager.close()
+    for layout in layouts:
+        say(verbose, f"  {layout.name}: adding {len(names)} track(s)")
+        with HDF5_LOCK:
+            h5 = layout.file.acquire()
+            group = chrom_group(layout)
+            set_dirty(group, True)
+            for i in range(len(layout.sc_names)):
+                earray = continuous_of(layout, i)
+                if earray is None:
+                    length = int(layout.sc_ends[i] - layout.sc_starts[i])
+                    earray = h5.create_earray(h5.get_node(layout.sc_path(i)), fmt.NODE_CONTINUOUS,
+                                              fmt.CONTINUOUS_ATOM, (length, 0),
+                                              chunkshape=(chunk_size, 1), filters=fmt.FILTERS)
+                earray.truncate(earray.shape[1] + len(names))
+        release(archive, layout)
+
+
+def open_data(gdarchive: str | os.PathLike, tracknames: Iterable[str], verbose: bool = False, *,
+              chunk_size: int = fmt.CONTINUOUS_CHUNK_SHAPE[0]) -> None:
+    """Open (create, all NaN) new tracks in an archive, ready for :func:`load_data`.
+
+    Parameters
+    ----------
+    gdarchive : archive path (file or directory).
+    tracknames : names of the new tracks, in column order.
+    chunk_size : rows per HDF5 chunk of a ``continuous`` array created now
+        (the reference's fixed 10,000).  Existing arrays keep theirs.
+
+    Raises
+    ------
+    TrackExistsError
+        A name is already in the archive, or given twice; nothing is changed.
+    UnsupportedError
+        A version 0 archive.
+
+    Examples
+    --------
+    >>> open_data("hg19.genomedata", ["dnase", "h3k4me3"])  # doctest: +SKIP
+    """
+    with borrow(gdarchive) as archive:
+        add_tracks(archive, tracknames, chunk_size=chunk_size, verbose=verbose)
+
+
+def nan_column(earray, col: int) -> None:
+    """Write NaN over every stored chunk of one column (lock held).
+
+    Chunks never written already read as the NaN fill value and stay unstored.
+    """
+    io = ColumnChunks(earray)
+    for chunk in io.candidates(col, 0, io.nchunks):
+        if io.allocated(chunk, col):
+            io.write_nan(chunk, col)
+
+
+def erase_tracks(archive: Archive, tracknames: Iterable[str], *, verbose: bool = False) -> None:
+    """Write NaN over *tracknames* everywhere in an archive opened ``r+``.  See :func:`erase_data`."""
+    names = _names_list(tracknames)
+    layouts = list(iter_layouts(archive))
+    # unknown names fail before anything is written
+    for layout in layouts:
+        for name in names:
+            track_column(archive, layout, name)
+        release(archive, layout)
+    for layout in layouts:
+        say(verbose, f"  {layout.name}: erasing {', '.join(names)}")
+        cols = [track_column(archive, layout, name) for name in names]
+        with HDF5_LOCK:
+            group = chrom_group(layout)
+            set_dirty(group, True)
+            for i in range(len(layout.sc_names)):
+                earray = continuous_of(layout, i)
+                if earray is None:
+                    continue
+                for col in cols:
+                    nan_column(earray, col)
+            for name in names:
+                clear_incomplete(group, name)
+        release(archive, layout)
+
+
+def erase_data(gdfilename: str | os.PathLike, trackname: str | Iterable[str],
+               verbose: bool = False) -> None:
+    """Erase (set to NaN) all data of a track, keeping its name and column.
+
+    The track can then be reloaded with :func:`load_data`.  Also clears the
+    mark a failed load leaves.  *trackname* may be one name or a list.
+
+    Raises
+    ------
+    TrackNotFoundError
+        A name is not in the archive (nothing is changed).
+
+    Examples
+    --------
+    >>> erase_data("hg19.genomedata", "dnase")  # doctest: +SKIP
+    """
+    names = _names_list(trackname)
+    say(verbose, f"erasing data for track(s): {', '.join(names)}")
+    with borrow(gdfilename) as archive:
+        erase_tracks(archive, names, verbose=verbose)
+    say(verbose, "done")

@@ -1,0 +1,382 @@
+"""load-data: values against numpy and against the reference's C loader; every
+validation error; nothing lost after a failure."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import tables
+
+from gdxarray import format as fmt
+from gdxarray.errors import IncompleteTrackError, ParseError, TrackNotOpenError
+from gdxarray.load import close_data, erase_data, load_data, load_seq, open_data
+
+SIZES = {"chr1": 60_000, "chr2": 25_000, "chr10": 1_000}
+
+
+def _sizes_archive(tmp_path, mode, sizes=SIZES, tracks=("a", "b"), name="g.gd"):
+    src = tmp_path / f"{name}.sizes"
+    src.write_text("".join(f"{c}\t{n}\n" for c, n in sizes.items()))
+    path = tmp_path / name
+    load_seq(path, [src], mode=mode, seqfile_type="sizes")
+    if tracks:
+        open_data(path, list(tracks))
+    return path
+
+
+def _agp_archive(tmp_path, mode, name="gap.gd"):
+    """chr1 = [0, 1000) + gap [1000, 1100) + [1100, 3000)."""
+    agp = tmp_path / f"{name}.agp"
+    agp.write_text("chr1\t1\t1000\t1\tW\tX1\t1\t1000\t+\n"
+                   "chr1\t1001\t1100\t2\tN\t100\tscaffold\tyes\tpaired-ends\n"
+                   "chr1\t1101\t3000\t3\tW\tX2\t1\t1900\t+\n")
+    path = tmp_path / name
+    load_seq(path, [agp], mode=mode, seqfile_type="agp")
+    open_data(path, ["a", "b"])
+    return path
+
+
+def _read(path, chrom, col):
+    """A chromosome's column (NaN in gaps), read with plain PyTables."""
+    files = [path] if path.is_file() else [path / f"{chrom}.genomedata"]
+    with tables.open_file(str(files[0])) as h5:
+        group = h5.get_node(f"/{chrom}") if path.is_file() else h5.root
+        out = np.full(int(group._v_attrs.end), np.nan, np.float32)
+        for sc in group._f_iter_nodes("Group"):
+            out[int(sc._v_attrs.start):int(sc._v_attrs.end)] = sc.continuous[:, col]
+        return out
+
+
+def _attr(path, chrom, name):
+    files = [path] if path.is_file() else [path / f"{chrom}.genomedata"]
+    with tables.open_file(str(files[0])) as h5:
+        group = h5.get_node(f"/{chrom}") if path.is_file() else h5.root
+        return group._v_attrs[name] if name in group._v_attrs._v_attrnames else None
+
+
+def _bedgraph(path, rows):
+    path.write_text("".join(f"{c}\t{s}\t{e}\t{v}\n" for c, s, e, v in rows))
+    return path
+
+
+# -- values -------------------------------------------------------------------
+def _random_inputs(tmp_path, rng):
+    """A bedGraph (with gaps between intervals), a fixedStep and a variableStep wig."""
+    rows, truth = [], {c: np.full(n, np.nan, np.float32) for c, n in SIZES.items()}
+    for chrom in ("chr1", "chr2"):
+        pos = 0
+        while True:
+            pos += int(rng.integers(0, 40))
+            end = pos + int(rng.integers(1, 300))
+            if end > SIZES[chrom]:
+                break
+            value = float(np.float32(round(float(rng.normal()), 3)))
+            rows.append((chrom, pos, end, value))
+            truth[chrom][pos:end] = value
+            pos = end
+    bg = _bedgraph(tmp_path / "t.bedGraph", rows)
+    fixed_truth = np.full(SIZES["chr1"], np.nan, np.float32)
+    values = np.round(rng.normal(size=5000), 3).astype(np.float32)
+    lines = ["fixedStep chrom=chr1 start=20001 step=3 span=2"]
+    for k, v in enumerate(values):
+        lines.append(repr(float(v)))
+        fixed_truth[20000 + 3 * k:20000 + 3 * k + 2] = v
+    fixed = tmp_path / "t.wigFix"
+    fixed.write_text("\n".join(lines) + "\n")
+    var_truth = np.full(SIZES["chr2"], np.nan, np.float32)
+    lines = ["variableStep chrom=chr2 span=4"]
+    for pos in range(1, 24_000, 7):
+        v = np.float32(pos % 97 / 10)
+        lines.append(f"{pos}\t{float(v)!r}")
+        var_truth[pos - 1:pos + 3] = v
+    var = tmp_path / "t.wigVar"
+    var.write_text("\n".join(lines) + "\n")
+    return (bg, truth), (fixed, fixed_truth), (var, var_truth)
+
+
+def test_values_match_numpy_and_reference(tmp_path, writer_mode, reference):
+    rng = np.random.default_rng(0)
+    (bg, bg_truth), (fixed, fixed_truth), (var, var_truth) = _random_inputs(tmp_path, rng)
+    base = _sizes_archive(tmp_path, writer_mode, tracks=("bg", "fix", "var"))
+    theirs = tmp_path / "theirs.gd"
+    if base.is_dir():
+        shutil.copytree(base, theirs)
+    else:
+        shutil.copy(base, theirs)
+    for name, src in (("bg", bg), ("fix", fixed), ("var", var)):
+        load_data(base, name, src)
+        reference.load_data(theirs, name, src)
+    np.testing.assert_array_equal(_read(base, "chr1", 0), bg_truth["chr1"])
+    np.testing.assert_array_equal(_read(base, "chr2", 0), bg_truth["chr2"])
+    np.testing.assert_array_equal(_read(base, "chr1", 1), fixed_truth)
+    np.testing.assert_array_equal(_read(base, "chr2", 2), var_truth)
+    close_data(base)
+    genomedata = pytest.importorskip("genomedata._close_data")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        genomedata.close_data(str(theirs))
+    reference.assert_equal(reference.snapshot(base), reference.snapshot(theirs))
+    # statistics against numpy (float64 accumulation)
+    data = bg_truth["chr1"][np.isfinite(bg_truth["chr1"])].astype(np.float64)
+    assert _attr(base, "chr1", "num_datapoints")[0] == len(data)
+    np.testing.assert_allclose(_attr(base, "chr1", "sums")[0], data.sum(), rtol=1e-9)
+    np.testing.assert_allclose(_attr(base, "chr1", "sums_squares")[0], (data ** 2).sum(), rtol=1e-9)
+    assert _attr(base, "chr1", "mins")[0] == data.min()
+    assert _attr(base, "chr10", "mins").tolist() == [np.inf] * 3
+    assert _attr(base, "chr10", "num_datapoints").dtype == np.int64
+
+
+def test_unsorted_input_and_reappearing_chromosome(tmp_path, writer_mode):
+    path = _sizes_archive(tmp_path, writer_mode)
+    rows = [("chr1", 50_000, 50_010, 1), ("chr2", 5, 10, 2), ("chr1", 100, 200, 3),
+            ("chr1", 30_000, 45_000, 4), ("chr2", 0, 5, 5), ("chr1", 0, 100, 6)]
+    load_data(path, "b", _bedgraph(tmp_path / "u.bg", rows))
+    truth = {c: np.full(n, np.nan, np.float32) for c, n in SIZES.items()}
+    for c, s, e, v in rows:
+        truth[c][s:e] = v
+    for chrom in ("chr1", "chr2", "chr10"):
+        np.testing.assert_array_equal(_read(path, chrom, 1), truth[chrom])
+        assert np.isnan(_read(path, chrom, 0)).all()
+    assert _attr(path, "chr1", fmt.ATTR_INCOMPLETE) is None
+    assert bool(_attr(path, "chr1", "dirty"))
+
+
+def test_loading_again_paints_over(tmp_path, writer_mode):
+    path = _sizes_archive(tmp_path, writer_mode)
+    load_data(path, "a", _bedgraph(tmp_path / "1.bg", [("chr1", 0, 30_000, 1.0)]))
+    close_data(path)
+    assert not bool(_attr(path, "chr1", "dirty"))
+    load_data(path, "a", _bedgraph(tmp_path / "2.bg", [("chr1", 10_000, 10_010, 2.0),
+                                                       ("chr1", 20_000, 40_000, "nan")]))
+    # loading marks the archive dirty, so statistics are never stale
+    assert bool(_attr(path, "chr1", "dirty"))
+    values = _read(path, "chr1", 0)
+    expected = np.full(SIZES["chr1"], np.nan, np.float32)
+    expected[:20_000] = 1.0
+    expected[10_000:10_010] = 2.0
+    np.testing.assert_array_equal(values, expected)
+
+
+def test_nan_in_gap_is_fine_values_are_not(tmp_path, writer_mode):
+    path = _agp_archive(tmp_path, writer_mode)
+    load_data(path, "a", _bedgraph(tmp_path / "ok.bg", [("chr1", 990, 1110, "nan"),
+                                                        ("chr1", 1110, 1120, 5)]))
+    values = _read(path, "chr1", 0)
+    assert np.isnan(values[:1110]).all() and (values[1110:1120] == 5).all()
+    with pytest.raises(ParseError, match=r"bad\.bg:2: interval chr1:995-1005 with value 7 .*"
+                                         r"gap chr1:1000-1100"):
+        load_data(path, "b", _bedgraph(tmp_path / "bad.bg", [("chr1", 0, 10, 1),
+                                                             ("chr1", 995, 1005, 7)]))
+    with pytest.raises(ParseError, match=r"gap chr1:1000-1100"):
+        load_data(path, "b", _bedgraph(tmp_path / "bad2.bg", [("chr1", 1050, 1200, 7)]))
+
+
+def test_mask_keeps_only_masked_regions(tmp_path, writer_mode):
+    path = _sizes_archive(tmp_path, writer_mode)
+    mask = tmp_path / "mask.bed"
+    mask.write_text("chr1\t100\t200\nchr1\t150\t300\nchr1\t300\t310\nchr1\t1000\t1010\n")
+    data = _bedgraph(tmp_path / "d.bg", [("chr1", 0, 250, 1), ("chr1", 250, 2000, 2),
+                                         ("chr2", 0, 100, 3)])
+    load_data(path, "a", data, maskfile=mask)
+    expected = np.full(SIZES["chr1"], np.nan, np.float32)
+    expected[100:250] = 1
+    expected[250:310] = 2
+    expected[1000:1010] = 2
+    np.testing.assert_array_equal(_read(path, "chr1", 0), expected)
+    assert np.isnan(_read(path, "chr2", 0)).all()
+
+
+def test_file_object_stdin_and_progress(tmp_path, writer_mode, monkeypatch, capsys):
+    path = _sizes_archive(tmp_path, writer_mode)
+    text = b"chr1\t0\t10\t1\nchr2\t0\t10\t2\n"
+    load_data(path, "a", io.BytesIO(text))
+    assert (_read(path, "chr2", 0)[:10] == 2).all()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"chr10\t5\t6\t9\n")))
+    load_data(path, "b", "-")
+    assert _read(path, "chr10", 1)[5] == 9
+    seen = []
+    src = _bedgraph(tmp_path / "p.bg", [("chr1", i * 10, i * 10 + 5, i) for i in range(2000)])
+    load_data(path, "b", src, progress=seen.append, verbose=True)
+    assert seen and seen == sorted(seen) and seen[-1] == src.stat().st_size
+    assert "load-data b" in capsys.readouterr().err
+
+
+# -- errors -------------------------------------------------------------------
+def _assert_intact(path, writer_mode):
+    """The archive opens, and track a (loaded before the failure) is unchanged."""
+    values = _read(path, "chr1", 0)
+    assert (values[:100] == 1).all() and np.isnan(values[100:]).all()
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([("chrZ", 0, 10, 1)], r"e\.bg:1: chromosome 'chrZ' is not in the archive"),
+    ([("chr1", 0, 10, 1), ("chr10", 990, 1001, 1)],
+     r"e\.bg:2: interval chr10:990-1001 extends past the end of chr10 \(1000 bp\)"),
+    ([("chr1", 0, 10, 1), ("chr1", 5, 20, 1)],
+     r"e\.bg:2: interval chr1:5-20 overlaps chr1:0-10 \(line 1\)"),
+    ([("chr1", 50, 60, 1), ("chr1", 0, 10, 1), ("chr1", 5, 8, 2)],
+     r"e\.bg:3: interval chr1:5-8 overlaps chr1:0-10 \(line 2\)"),
+    ([("chr1", 0, 10, 1), ("chr2", 0, 10, 1), ("chr1", 9, 12, 1)],
+     r"e\.bg:3: interval chr1:9-12 overlaps data loaded earlier at chr1:0-10"),
+    ([("chr1", 10, 10, 1)], r"e\.bg:1: interval chr1:10-10 has start >= end"),
+])
+def test_bad_input_is_an_error_and_nothing_is_lost(tmp_path, writer_mode, rows, message):
+    path = _sizes_archive(tmp_path, writer_mode)
+    load_data(path, "a", _bedgraph(tmp_path / "a.bg", [("chr1", 0, 100, 1)]))
+    close_data(path)
+    with pytest.raises(ParseError, match=message):
+        load_data(path, "b", _bedgraph(tmp_path / "e.bg", rows))
+    _assert_intact(path, writer_mode)
+
+
+def test_failure_marks_touched_chromosomes_incomplete(tmp_path, writer_mode, reference):
+    path = _sizes_archive(tmp_path, writer_mode)
+    load_data(path, "a", _bedgraph(tmp_path / "a.bg", [("chr1", 0, 100, 1)]))
+    close_data(path)
+    rows = [("chr2", 0, 10, 4), ("chr1", 0, 10, 1), ("chr1", 5, 20, 1)]
+    with pytest.raises(ParseError):
+        load_data(path, "b", _bedgraph(tmp_path / "e.bg", rows))
+    _assert_intact(path, writer_mode)
+    # chr2 was written before the error: marked; chr1 was not written at all
+    assert [v.decode() for v in _attr(path, "chr2", fmt.ATTR_INCOMPLETE)] == ["b"]
+    assert _attr(path, "chr1", fmt.ATTR_INCOMPLETE) is None
+    assert bool(_attr(path, "chr2", "dirty"))
+    with pytest.raises(IncompleteTrackError, match=r"track\(s\) b into chr2.*genomedata-erase-data"):
+        close_data(path)
+    assert bool(_attr(path, "chr2", "dirty"))
+    assert not bool(_attr(path, "chr1", "dirty"))
+    erase_data(path, "b")
+    assert _attr(path, "chr2", fmt.ATTR_INCOMPLETE) is None
+    close_data(path)
+    snap = reference.snapshot(path)
+    assert np.isnan(snap["chr2"]["data"][:, 1]).all()
+    assert (snap["chr1"]["data"][:100, 0] == 1).all()
+
+
+def test_skip_unknown_chromosomes(tmp_path, writer_mode, capsys):
+    path = _sizes_archive(tmp_path, writer_mode)
+    rows = [("chrZ", 0, 10, 1), ("chr1", 0, 10, 2), ("chrZ", 20, 30, 1), ("chrQ", 0, 1, 1)]
+    summary = load_data(path, "a", _bedgraph(tmp_path / "s.bg", rows), skip_unknown_chroms=True)
+    assert summary.skipped == {"chrQ": 1, "chrZ": 2} and summary.skipped_lines == 3
+    assert summary.chromosomes == ["chr1"]
+    assert "skipped 3 line(s)" in capsys.readouterr().err
+    assert (_read(path, "chr1", 0)[:10] == 2).all()
+
+
+def test_track_must_be_open(tmp_path, writer_mode):
+    path = _sizes_archive(tmp_path, writer_mode)
+    with pytest.raises(TrackNotOpenError, match="genomedata-open-data .* --tracknames nope"):
+        load_data(path, "nope", _bedgraph(tmp_path / "x.bg", [("chr1", 0, 1, 1)]))
+
+
+# -- cost follows the input ---------------------------------------------------
+def test_small_track_on_large_genome_touches_only_its_chunks(tmp_path):
+    path = _sizes_archive(tmp_path, "file", sizes={"chrBig": 100_000_000}, tracks=("t",))
+    rng = np.random.default_rng(3)
+    starts = np.sort(rng.choice(99_999_000 // 50, size=1000, replace=False)) * 50
+    rows = [("chrBig", int(s), int(s) + 20, 1.5) for s in starts]
+    load_data(path, "t", _bedgraph(tmp_path / "small.bg", rows))
+    with tables.open_file(str(path)) as h5:
+        earray = h5.root.chrBig.supercontig_0.continuous
+        rows_per_chunk = earray.chunkshape[0]
+        expected = set((starts // rows_per_chunk).tolist()) | set(((starts + 19) // rows_per_chunk).tolist())
+        written = {k for k in expected if earray.chunk_info((k * rows_per_chunk, 0)).offset is not None}
+        assert written == expected
+        # and nothing else: spot-check every 97th chunk
+        others = [k for k in range(0, earray.nrows // rows_per_chunk, 97) if k not in expected]
+        assert all(earray.chunk_info((k * rows_per_chunk, 0)).offset is None for k in others)
+    assert path.stat().st_size < 5_000_000
+
+
+# -- real data ------------------------------------------------------------------
+DUKE = "wgEncodeDukeDNaseSeqBaseOverlapSignalK562V2"
+
+
+@pytest.mark.parametrize("name", [f"{DUKE}.bedGraph", f"{DUKE}.bed", f"{DUKE}.wigVar",
+                                  f"{DUKE}.dos.bedGraph", f"{DUKE}.dos.bed", f"{DUKE}.dos.wigVar"])
+def test_real_tiny_formats(tmp_path, realdata, reference, name):
+    path = _sizes_archive(tmp_path, "dir", sizes={"chr1": 1000, "chr2": 100, "chr10": 200},
+                          tracks=("t",))
+    load_data(path, "t", realdata / "genomedata" / name)
+    close_data(path)
+    snap = reference.snapshot(path)
+    chr1 = snap["chr1"]["data"][:, 0]
+    np.testing.assert_array_equal(chr1[155:168], [0] + [1] * 11 + [0])
+    if "wigVar" in name:  # 1-based positions, span 1
+        assert np.isfinite(chr1).sum() == 14 and snap["chr10"]["data"][99, 0] == 0
+    else:
+        assert np.isfinite(chr1).sum() == 190 and np.isfinite(snap["chr10"]["data"]).sum() == 100
+    assert snap["chr2"]["data"][0, 0] == 0 and snap["chr2"]["num_datapoints"][0] == 1
+    # the reference's C loader agrees, given a final newline (it aborts without one)
+    fixed = tmp_path / "with_newline.txt"
+    text = (realdata / "genomedata" / name).read_bytes()
+    fixed.write_bytes(text if text.endswith(b"\n") else text + b"\n")
+    theirs = _sizes_archive(tmp_path, "dir", sizes={"chr1": 1000, "chr2": 100, "chr10": 200},
+                            tracks=("t",), name="theirs.gd")
+    reference.load_data(theirs, "t", fixed)
+    close_data(theirs)
+    reference.assert_equal(snap, reference.snapshot(theirs))
+
+
+def test_real_fasta_and_wigfix_like_reference_tests(tmp_path, realdata, writer_mode, reference):
+    data = realdata / "genomedata"
+    path = tmp_path / "g.gd"
+    load_seq(path, [data / "chr1.short.fa", data / "chrY.short.fa.gz"], mode=writer_mode)
+    names = ["placental", "primate", "vertebrate"]
+    open_data(path, names)
+    for name in names:
+        load_data(path, name, data / f"chr1.phyloP44way.{name}.short.wigFix")
+    close_data(path)
+    snap = reference.snapshot(path)
+    assert snap["chr1"]["end"] == 24950
+    assert snap["chr1"]["seq"][:20].lower() == b"taaccctaaccctaacccta"
+    np.testing.assert_array_equal(snap["chr1"]["data"][290], np.float32([-2.297, -2.327, -2.320]))
+    np.testing.assert_array_equal(snap["chr1"]["data"][305:310, 1],
+                                  np.float32([-2.653, 0.372, 0.372, 0.372, 0.371]))
+
+
+def test_real_gerp_into_hg19_sizes(tmp_path, realdata, reference):
+    path = tmp_path / "hg19.gd"
+    load_seq(path, [realdata / "debian_bedtools" / "human.hg19.genome"], seqfile_type="sizes",
+             mode="file")
+    open_data(path, ["gerp"])
+    summary = load_data(path, "gerp", realdata / "debian_bedtools" / "gerp.chr1.bed.gz")
+    assert summary.lines == 88_292 and summary.chromosomes == ["chr1"]
+    close_data(path)
+    with tables.open_file(str(path)) as h5:
+        attrs = h5.root.chr1._v_attrs
+        earray = h5.root.chr1.supercontig_0.continuous
+        assert earray[13219, 0] == np.float32(4.21522e-07) and np.isnan(earray[13218, 0])
+        assert attrs.num_datapoints[0] > 0 and not attrs.dirty
+
+
+def test_real_macs_bedgraph(tmp_path, realdata):
+    path = tmp_path / "hg19.gd"
+    load_seq(path, [realdata / "macs3" / "hg19.len"], seqfile_type="sizes", mode="dir")
+    open_data(path, ["pileup"])
+    src = realdata / "macs3" / "run_callpeak_narrow0_treat_pileup.bdg"
+    load_data(path, "pileup", src)
+    close_data(path)
+    table = np.loadtxt(src, dtype=str)
+    starts, ends = table[:, 1].astype(np.int64), table[:, 2].astype(np.int64)
+    truth = np.full(51_304_566, np.nan, np.float32)
+    truth[:ends[-1]] = np.repeat(table[:, 3].astype(np.float32), ends - starts)
+    np.testing.assert_array_equal(_read(path, "chr22", 0), truth)
+    finite = truth[np.isfinite(truth)].astype(np.float64)
+    assert _attr(path, "chr22", "num_datapoints")[0] == len(finite)
+    np.testing.assert_allclose(_attr(path, "chr22", "sums")[0], finite.sum(), rtol=1e-9)
+
+
+def test_real_bigwig_equals_its_bedgraph(tmp_path, realdata):
+    pytest.importorskip("pyBigWig")
+    data = realdata / "pygenometracks"
+    path = _sizes_archive(tmp_path, "file", sizes={"chrX": 22_422_827}, tracks=("bw", "bg"))
+    load_data(path, "bw", data / "bigwig_chrx_2e6_5e6.bw")
+    load_data(path, "bg", data / "bedgraph_chrx_2e6_5e6.bg")
+    np.testing.assert_array_equal(_read(path, "chrX", 0), _read(path, "chrX", 1))
+    assert np.isfinite(_read(path, "chrX", 0)).sum() > 1000
