@@ -14,6 +14,9 @@ from importlib import metadata
 OURS, REF, BW = "gdxarray", "genomedata", "pyBigWig"
 IMPLS = (OURS, REF, BW)
 NA = "n/a (not available)"
+#: Display order of sections in the table.
+SECTION_ORDER = ("startup", "seq", "load", "small", "e2e", "close", "memory", "reads", "scan",
+                 "dask", "xarray", "size", "limit")
 
 
 @dataclass
@@ -191,7 +194,9 @@ def table(results: Results) -> tuple[list[str], list[list[str]]]:
     header = ["section", "operation", OURS, REF, BW, "ours/ref", "ours/bw", "target", "result",
               "notes"]
     rows = []
-    for row in results.rows.values():
+    order = {name: i for i, name in enumerate(SECTION_ORDER)}
+    ordered = sorted(results.rows.values(), key=lambda r: order.get(r.section, len(order)))
+    for row in ordered:
         target, status = evaluate(row, results)
         notes = list(row.notes)
         if row.cpu:

@@ -8,8 +8,10 @@ pickling to a dask worker and each worker opens its own files.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -104,6 +106,21 @@ def is_bigwig(path: str | os.PathLike) -> bool:
         return False
 
 
+_OPEN_HANDLES: "weakref.WeakSet[tables.File]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    # Lazily opened handles (dask workers, xarray datasets never closed) are
+    # closed here, before PyTables' own exit hook would warn about each one.
+    for handle in list(_OPEN_HANDLES):
+        try:
+            if handle.isopen:
+                handle.close()
+        except Exception:  # noqa: BLE001 - never fail at exit
+            pass
+
+
 class FileManager:
     """Owns one PyTables handle to one HDF5 file; safe to pickle.
 
@@ -128,6 +145,7 @@ class FileManager:
             except (OSError, tables.HDF5ExtError) as exc:
                 raise NotAnArchiveError(f"{self.path}: cannot open as HDF5 ({exc})") from exc
         self._handle, self._pid = handle, os.getpid()
+        _OPEN_HANDLES.add(handle)
         return handle
 
     @property

@@ -249,6 +249,7 @@ def test_write_modes(tmp_path):
             ref["chr1"]  # the reference refuses a dirty chromosome: the bit is a real HDF5 bool
     finally:
         ref._chromosomes.h5file.close()
+        ref._isopen = False  # its own close() would re-open the dirty chromosome and raise
 
 
 @needs_realdata

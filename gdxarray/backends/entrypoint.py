@@ -225,7 +225,7 @@ class GenomedataBackendEntrypoint(BackendEntrypoint):
     """
 
     description = "Genomedata archives and bigWig files as lazy (position, track) arrays"
-    url = "docs/xarray.md (gdxarray repository)"
+    url = "https://github.com/hoffmangroup/genomedata (format); see docs/xarray.md in gdxarray"
     open_dataset_parameters = ("filename_or_obj", "drop_variables", "group", "chrom_sizes")
 
     def guess_can_open(self, filename_or_obj) -> bool:

@@ -371,7 +371,9 @@ def read_agp(source: Source, *, name: str | None = None) -> Iterator[SeqRecord]:
     1-based closed, converted to 0-based half-open.  Component types ``N``
     and ``U`` are gaps; other rows are merged while they touch, and each
     merged run is a supercontig.  The length is the end of the object's last
-    row (gap rows included).
+    component (non-gap row), as the reference sets it; an object with only gap
+    rows (on which the reference crashes) has no supercontig and the length of
+    its rows.
 
     Examples
     --------
@@ -432,7 +434,8 @@ def read_agp(source: Source, *, name: str | None = None) -> Iterator[SeqRecord]:
                     obj.starts.append(begin - 1)
                     obj.ends.append(end)
         for obj in objects.values():
-            yield SeqRecord(obj.name, obj.end, np.array(obj.starts, dtype=np.int64),
+            length = obj.ends[-1] if obj.ends else obj.end
+            yield SeqRecord(obj.name, length, np.array(obj.starts, dtype=np.int64),
                             np.array(obj.ends, dtype=np.int64), None, shown, obj.line)
 
 
