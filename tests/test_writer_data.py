@@ -380,3 +380,38 @@ def test_real_bigwig_equals_its_bedgraph(tmp_path, realdata):
     load_data(path, "bg", data / "bedgraph_chrx_2e6_5e6.bg")
     np.testing.assert_array_equal(_read(path, "chrX", 0), _read(path, "chrX", 1))
     assert np.isfinite(_read(path, "chrX", 0)).sum() > 1000
+
+
+# --- progress on a terminal ------------------------------------------------------------------
+
+class _FakeTerminal:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_redraws_one_line_on_a_terminal(monkeypatch):
+    from gdxarray.writer._common import Progress
+
+    term = _FakeTerminal()
+    monkeypatch.setattr("sys.stderr", term)
+    monkeypatch.delenv("GDXARRAY_PROGRESS", raising=False)
+    progress = Progress("load-data t", 3_000_000, None, verbose=False, every=0.0)
+    assert progress.active and progress.tty
+    progress.add(1_000_000)
+    progress.add(2_000_000)
+    progress.finish()
+    lines = term.text.split("\r")[1:]
+    assert lines[0].startswith("load-data t: 1.0 of 3.0 MB read")
+    assert lines[1].startswith("load-data t: 3.0 of 3.0 MB read")
+    assert term.text.endswith("done\n") and term.text.count("\n") == 1
+    monkeypatch.setenv("GDXARRAY_PROGRESS", "0")
+    assert not Progress("x", None, None, verbose=False).active

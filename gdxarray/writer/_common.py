@@ -134,7 +134,12 @@ def say(verbose: bool, message: str) -> None:
 
 
 class Progress:
-    """Reports bytes read to a callback and/or stderr, at most every *every* s."""
+    """Reports bytes read to a callback and/or stderr, at most every *every* s.
+
+    With *verbose*, one line per report.  Otherwise, when standard error is a
+    terminal, a load that runs longer than *every* seconds shows one line
+    redrawn in place (set ``GDXARRAY_PROGRESS=0`` to silence it).
+    """
 
     def __init__(self, label: str, total: int | None, callback: Callable[[int], object] | None,
                  verbose: bool, every: float = 2.0) -> None:
@@ -146,16 +151,20 @@ class Progress:
         self.done = 0
         self._last = time.monotonic()
         self._start = self._last
+        self._drawn = False
+        stream_isatty = getattr(sys.stderr, "isatty", lambda: False)
+        self.tty = (not verbose and os.environ.get("GDXARRAY_PROGRESS", "1") != "0"
+                    and bool(stream_isatty()))
 
     @property
     def active(self) -> bool:
-        return self.callback is not None or self.verbose
+        return self.callback is not None or self.verbose or self.tty
 
     def add(self, nbytes: int) -> None:
         self.done += nbytes
         if self.callback is not None:
             self.callback(self.done)
-        if self.verbose:
+        if self.verbose or self.tty:
             now = time.monotonic()
             if now - self._last >= self.every:
                 self._last = now
@@ -166,12 +175,24 @@ class Progress:
         elapsed = max(time.monotonic() - self._start, 1e-9)
         of = f" of {self.total / 1e6:.1f}" if self.total else ""
         end = " done" if final else ""
-        print(f"{self.label}: {mb:.1f}{of} MB read ({mb / elapsed:.1f} MB/s){end}",
-              file=sys.stderr, flush=True)
+        text = f"{self.label}: {mb:.1f}{of} MB read ({mb / elapsed:.1f} MB/s){end}"
+        if self.tty:
+            sys.stderr.write("\r" + text + ("\n" if final else ""))
+            sys.stderr.flush()
+            self._drawn = not final
+        else:
+            print(text, file=sys.stderr, flush=True)
 
     def finish(self) -> None:
-        if self.verbose:
+        if self.verbose or (self.tty and self._drawn):
             self._print(final=True)
+
+    def abandon(self) -> None:
+        """End a drawn progress line (on error) so the error starts on its own line."""
+        if self._drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._drawn = False
 
 
 # -- archives ----------------------------------------------------------------

@@ -557,6 +557,7 @@ def load_track(archive: Archive, trackname: str, datafile, *, maskfile=None,
             loader.add(block)
         summary = loader.finish()
     except BaseException:
+        reporter.abandon()
         loader.abort()
         raise
     finally:
