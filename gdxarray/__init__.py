@@ -17,7 +17,9 @@ from .errors import (
 )
 from .format import FILE_MODE_CHROMS, FORMAT_VERSION
 from .genome import Chromosome, Genome, Supercontig
-from . import accessor as _accessor  # noqa: F401,E402 - registers the .gd accessor
+from ._lazy_accessor import install as _install_accessor
+
+_install_accessor()  # the .gd accessor, registered when xarray is imported
 
 try:
     __version__ = version("gdxarray")

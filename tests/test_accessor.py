@@ -217,3 +217,14 @@ def test_to_genomedata_round_trip(tmp_path):
         np.testing.assert_array_equal(got[100:200], -7)
         np.testing.assert_allclose(got[:100], np.nan_to_num(truth["chr3"][:100, 0]) * 2 + 1,
                                    rtol=1e-6)
+
+
+def test_accessor_registered_lazily_without_importing_xarray_first():
+    """`import gdxarray` does not import xarray (CLI start-up) yet `.gd` works after it is."""
+    import subprocess
+    import sys
+
+    code = ("import sys, gdxarray; assert 'xarray' not in sys.modules; "
+            "import xarray as xr; print(type(xr.DataArray([1.0]).gd).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "GenomedataAccessor"
