@@ -21,6 +21,10 @@ from .store import HDF5_LOCK, Archive, ChromLayout
 
 def normalize_columns(cols, ntracks: int) -> np.ndarray:
     """Track selection (slice, int, or int array) as an int64 index array."""
+    if type(cols) is np.ndarray and cols.dtype == np.int64 and cols.ndim == 1 and cols.size == 1:
+        c = int(cols[0])
+        if 0 <= c < ntracks:
+            return cols
     if isinstance(cols, slice):
         return np.arange(ntracks, dtype=np.int64)[cols]
     arr = np.asarray(cols, dtype=np.int64).reshape(-1)

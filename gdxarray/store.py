@@ -9,6 +9,7 @@ pickling to a dask worker and each worker opens its own files.
 from __future__ import annotations
 
 import atexit
+import bisect
 import os
 import threading
 import weakref
@@ -191,8 +192,11 @@ class ChromLayout:
 
     def overlapping(self, start: int, end: int) -> range:
         """Indices of the supercontigs overlapping ``[start, end)``."""
-        lo = int(np.searchsorted(self.sc_ends, start, side="right"))
-        hi = int(np.searchsorted(self.sc_starts, end, side="left"))
+        bounds = self.__dict__.get("_bounds")
+        if bounds is None:  # plain lists: bisect beats numpy on a few values
+            bounds = self.__dict__["_bounds"] = (self.sc_starts.tolist(), self.sc_ends.tolist())
+        lo = bisect.bisect_right(bounds[1], start)
+        hi = bisect.bisect_left(bounds[0], end)
         return range(lo, max(lo, hi))
 
 
