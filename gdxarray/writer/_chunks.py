@@ -26,10 +26,7 @@ from tables.exceptions import NoSuchChunkError
 from .. import format as fmt
 from ._common import deflate
 
-try:
-    from isal.isal_zlib import decompress as _inflate
-except ImportError:  # pragma: no cover - optional
-    _inflate = zlib.decompress
+from .._chunks import _inflate  # libdeflate when installed, else zlib
 
 _ITEM = fmt.CONTINUOUS_DTYPE.itemsize
 
@@ -220,8 +217,8 @@ class ColumnChunks:
             skipped = mask is not None and mask & (1 << self.pipeline.index("deflate"))
             if not skipped:
                 try:
-                    data = _inflate(raw)
-                except Exception:  # noqa: BLE001 - zlib.error / isal error
+                    data = _inflate(raw, self.rows * _ITEM)
+                except Exception:  # noqa: BLE001 - zlib.error / libdeflate error
                     if mask is not None or len(raw) != self.rows * _ITEM:
                         raise
         if "shuffle" in self.pipeline and not (mask and mask & 1):

