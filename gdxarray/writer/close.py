@@ -52,6 +52,26 @@ class _Presence:
             self.breaks.append((rows_with_prev[signif], rows_with_prev[signif + 1]))
         self.last = int(rows[-1])
 
+    def add_mask(self, mask: np.ndarray, offset: int) -> None:
+        """Same as ``add(np.flatnonzero(mask) + offset)`` without listing every present row.
+
+        Only the edges of runs of present rows can start a break, so two cheap
+        passes over the mask replace an index array as long as the data.
+        """
+        if not len(mask):
+            return
+        edges = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+        if not len(edges) and not mask[0]:
+            return
+        bounds = np.concatenate(([0], edges, [len(mask)]))
+        firsts = bounds[:-1] if mask[0] else bounds[1:-1]
+        runs_starts = firsts[::2] + offset
+        runs_last = bounds[1:][(0 if mask[0] else 1)::2] - 1 + offset
+        # the present rows reduced to their run edges keep every gap >= 1 between runs
+        rows = np.empty(2 * len(runs_starts), dtype=np.int64)
+        rows[0::2], rows[1::2] = runs_starts, runs_last
+        self.add(rows)
+
 
 def _scan_supercontig(earray, ncols: int, mins, maxs, sums, sums_squares, counts) -> _Presence:
     """Accumulate one supercontig's statistics; return where any track is present.
@@ -85,13 +105,13 @@ def _scan_supercontig(earray, ncols: int, mins, maxs, sums, sums_squares, counts
             maxs[col] = max(maxs[col], float(kept.max()))
             kept64 = kept.astype(np.float64)
             sums[col] += kept64.sum()
-            sums_squares[col] += np.dot(kept64, kept64)
+            sums_squares[col] += np.dot(kept64, kept64)  # one fused pass, no squares array
             if present is None:
                 present = np.zeros((k1 - k0, rows), dtype=bool)
             slots = [slot for slot, _ in got]
             present[slots] |= finite.reshape(len(got), rows)
         if present is not None:
-            presence.add(np.flatnonzero(present.reshape(-1)) + k0 * rows)
+            presence.add_mask(present.reshape(-1), k0 * rows)
     return presence
 
 
