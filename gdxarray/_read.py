@@ -98,12 +98,13 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
         out.fill(np.nan)
     if nrows == 0 or cols.size == 0:
         return out
-    if cols.size == 1:  # the common case, without the set machinery
-        uniq, inverse, runs, identity = cols, np.zeros(1, np.int64), [(int(cols[0]), int(cols[0]) + 1)], True
+    # increasing columns (one track, all tracks, a name list in order) need no
+    # set machinery: column j of the result is column cols[j] of the array
+    identity = cols.size == 1 or bool(np.all(cols[1:] > cols[:-1]))
+    if identity:
+        uniq, inverse = cols, None
     else:
         uniq, inverse = np.unique(cols, return_inverse=True)
-        runs = _column_runs(uniq)
-        identity = uniq.size == cols.size and bool(np.all(np.diff(cols) > 0))
     for i in chrom.overlapping(start, end):
         lo = max(start, int(chrom.sc_starts[i]))
         hi = min(end, int(chrom.sc_ends[i]))
@@ -113,8 +114,9 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
             if node is None or node.shape[1] == 0:
                 continue
         dest = out[lo - start:hi - start]
-        if plan is not None and _read_raw(node, plan, a, b, cols, uniq, inverse, dest):
+        if plan is not None and _read_raw(node, plan, a, b, uniq, inverse, dest):
             continue
+        runs = _column_runs(uniq)
         with HDF5_LOCK:
             if identity and len(runs) == 1:
                 c0, c1 = runs[0]
@@ -125,13 +127,16 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
             for c0, c1 in runs:
                 block[:, k:k + c1 - c0] = node[a:b, c0:c1]
                 k += c1 - c0
-        dest[:, :] = block[:, inverse]
+        dest[:, :] = block if inverse is None else block[:, inverse]
     return out
 
 
-def _read_raw(node, plan, a: int, b: int, cols: np.ndarray, uniq: np.ndarray,
-              inverse: np.ndarray, dest: np.ndarray) -> bool:
+def _read_raw(node, plan, a: int, b: int, uniq: np.ndarray, inverse: np.ndarray | None,
+              dest: np.ndarray) -> bool:
     """Rows [a, b) of the selected columns through the raw-chunk lane; False to fall back."""
+    if inverse is None:  # straight into each destination column
+        return all(_chunks.read_column(node, plan, int(c), a, b, dest[:, j])
+                   for j, c in enumerate(uniq.tolist()))
     if uniq.size == 1:
         return _chunks.read_column(node, plan, int(uniq[0]), a, b, dest[:, 0]) and (
             dest.shape[1] == 1 or _fill_duplicates(dest))
