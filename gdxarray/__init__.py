@@ -21,13 +21,27 @@ from ._lazy_accessor import install as _install_accessor
 
 _install_accessor()  # the .gd accessor, registered when xarray is imported
 
+#: The functions behind the commands, with the reference's names and signatures
+#: (``from gdxarray import load_genomedata``); imported on first use.
+_LOADERS = ("close_data", "erase_data", "hardmask_data", "load_data", "load_genomedata",
+            "load_seq", "open_data")
+
+
+def __getattr__(name: str):
+    if name in _LOADERS:
+        from . import load
+
+        return getattr(load, name)
+    raise AttributeError(f"module 'gdxarray' has no attribute {name!r}")
+
+
 try:
     __version__ = version("gdxarray")
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = sorted([
-    "Chromosome", "Genome", "Supercontig",
+    "Chromosome", "Genome", "Supercontig", *_LOADERS,
     "ChromosomeDirtyError", "ChromosomeNotFoundError", "FILE_MODE_CHROMS", "FORMAT_VERSION",
     "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
     "IncompleteTrackWarning", "NotAnArchiveError", "OverlapWarning", "ParseError",

@@ -295,3 +295,20 @@ def test_bigwig_genome():
             genome.add_track_continuous("x")
     with pytest.raises(UnsupportedError, match="read-only"):
         Genome(path, "r+")
+
+
+def test_loader_functions_exported_with_reference_names():
+    import inspect
+
+    import gdxarray
+    import gdxarray.load as load
+    from genomedata import load_genomedata as ref_load
+
+    for name in ("close_data", "erase_data", "hardmask_data", "load_data", "load_genomedata",
+                 "load_seq", "open_data"):
+        assert getattr(gdxarray, name) is getattr(load, name)
+    ours = list(inspect.signature(gdxarray.load_genomedata).parameters)
+    theirs = list(inspect.signature(ref_load.load_genomedata).parameters)
+    assert ours[:len(theirs)] == theirs
+    with pytest.raises(AttributeError):
+        gdxarray.no_such_thing
