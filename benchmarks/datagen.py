@@ -240,8 +240,7 @@ def generate(root: Path, scale: int, *, ref_seq_gaps: int = 1, log=print) -> Dat
 
     # genome
     with open(ds.sizes, "w") as f:
-        for name, length in chroms:
-            f.write(f"{name}\t{length}\n")
+        f.writelines(f"{name}\t{length}\n" for name, length in chroms)
     with open(ds.fasta, "wb") as out:
         for name, length in chroms:
             _write_fasta_record(out, name, _chrom_seq(rng, length, gaps[name]))

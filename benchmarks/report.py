@@ -182,6 +182,10 @@ def evaluate(row: Row, results: Results) -> tuple[str, str]:
             lim_rate = limit.work["bytes"] / lim_t
             scan_rate = work / ours
             row.work["fraction_of_inflate"] = scan_rate / lim_rate
+            lib = results.get("limit_libdeflate")
+            lib_t = lib.value(OURS) if lib else None
+            if lib_t:
+                row.work["fraction_of_libdeflate"] = scan_rate / (limit.work["bytes"] / lib_t)
             red = row.work.get("reduction_s")
             if red and ours > red:
                 row.work["fraction_ex_reduction"] = work / (ours - red) / lim_rate
@@ -211,6 +215,8 @@ def table(results: Results) -> tuple[list[str], list[list[str]]]:
             notes.append(f"{row.work['fraction_of_inflate']:.0%} of raw zlib inflate rate")
         if "fraction_ex_reduction" in row.work:
             notes.append(f"{row.work['fraction_ex_reduction']:.0%} without the sums")
+        if "fraction_of_libdeflate" in row.work:
+            notes.append(f"{row.work['fraction_of_libdeflate']:.0%} of raw libdeflate rate")
         rows.append([row.section, row.label, fmt_value(row, OURS), fmt_value(row, REF),
                      fmt_value(row, BW), fmt_ratio(ratio(row, REF)), fmt_ratio(ratio(row, BW)),
                      target, status, "; ".join(n for n in notes if n)])
@@ -272,8 +278,9 @@ def machine_info() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     try:
-        import tables
         import zlib
+
+        import tables
         versions.append(f"HDF5 {tables.hdf5_version}")
         versions.append(f"zlib {zlib.ZLIB_RUNTIME_VERSION}")
     except Exception:  # noqa: BLE001
