@@ -213,7 +213,17 @@ def _bedgraph_intervals(rng, lo: int, hi: int, density: float = 1.0):
 
 
 def generate(root: Path, scale: int, *, ref_seq_gaps: int = 1, log=print) -> Dataset:
+    """The inputs for *scale*, generated once (under a lock: runs may be concurrent)."""
+    import fcntl
+
     root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".generate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _generate(root, scale, ref_seq_gaps=ref_seq_gaps, log=log)
+
+
+def _generate(root: Path, scale: int, *, ref_seq_gaps: int, log) -> Dataset:
     tag = f"data-{format_bp(scale)}-v{DATA_VERSION}"
     ddir = root / tag
     manifest = ddir / "manifest.json"

@@ -118,7 +118,8 @@ class Bench:
         self.repeat = max(1, args.repeat)
         #: repetitions of cheap in-process measurements
         self.cheap = self.repeat if args.quick else max(self.repeat, 2)
-        self.run_dir = WORK / "run"
+        # one scratch directory per run: concurrent runs must not share archives
+        self.run_dir = WORK / f"run-{os.getpid()}"
         P.remove(self.run_dir)
         self.run_dir.mkdir(parents=True)
         self.ds: D.Dataset | None = None
@@ -1032,6 +1033,8 @@ def parse_args(argv=None):
                    help="positions per dask chunk (at most genome/32); default 2,000,000")
     p.add_argument("--out", default=str(HERE / "RESULTS.md"),
                    help="markdown report (default benchmarks/RESULTS.md); '-' for none")
+    p.add_argument("--keep", action="store_true",
+                   help="keep this run's archives (benchmarks/_work/run-<pid>/) for profiling")
     p.add_argument("--list", action="store_true", help="list the sections and exit")
     args = p.parse_args(argv)
     if args.scale is None:
@@ -1062,7 +1065,11 @@ def main(argv=None) -> int:
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     warnings.simplefilter("ignore")
     bench = Bench(args)
-    bench.run()
+    try:
+        bench.run()
+    finally:
+        if not args.keep:
+            P.remove(bench.run_dir)
     invoked = sys.argv[0]
     if invoked.endswith("__main__.py") or invoked == "-m":
         cmd = ["python", "-m", "benchmarks"]

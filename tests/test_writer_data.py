@@ -415,3 +415,34 @@ def test_progress_redraws_one_line_on_a_terminal(monkeypatch):
     assert term.text.endswith("done\n") and term.text.count("\n") == 1
     monkeypatch.setenv("GDXARRAY_PROGRESS", "0")
     assert not Progress("x", None, None, verbose=False).active
+
+
+def test_dense_fixedstep_runs_paint_over_existing_values(tmp_path):
+    """fixedStep runs (the slice-copy fast path) starting and ending mid-chunk, onto
+    a track that already has data, in both orders, equal a numpy model."""
+    from gdxarray import Genome
+    from gdxarray.load import load_data, load_seq, open_data
+
+    sizes = tmp_path / "g.sizes"
+    sizes.write_text("chrA\t35000\n")
+    arch = tmp_path / "g.genomedata"
+    load_seq(str(arch), [str(sizes)], mode="file", seqfile_type="sizes")
+    open_data(str(arch), ["t"], chunk_size=1000)
+    model = np.full(35_000, np.nan, np.float32)
+    rng = np.random.default_rng(5)
+    first = tmp_path / "first.bedGraph"
+    first.write_text("chrA\t0\t35000\t-1\n")
+    load_data(str(arch), "t", str(first))
+    model[:] = -1
+    runs = [(12_345, 3_210), (250, 1_700), (20_000, 1_000), (30_999, 4_001)]
+    wig = tmp_path / "runs.wig"
+    with open(wig, "w") as fh:
+        for start, length in runs:  # not in coordinate order: chrA reappears out of order
+            values = rng.normal(size=length).astype(np.float32).round(3)
+            fh.write(f"fixedStep chrom=chrA start={start + 1} step=1\n")
+            fh.write("\n".join(f"{v:.3f}" for v in values) + "\n")
+            model[start:start + length] = values
+    load_data(str(arch), "t", str(wig))
+    with Genome(str(arch)) as genome, pytest.warns(Warning):
+        got = genome["chrA"][0:35_000, "t"]
+    np.testing.assert_array_equal(got, model)

@@ -305,6 +305,30 @@ class _ChromWriter:
         for i, key in enumerate(key_list):
             self.buffers[key] = stage[i, :self.rows[sc[i]]]
 
+    def paint_run(self, sc: int, start: int, values: np.ndarray) -> None:
+        """Paint ``values`` over rows ``[start, start + len(values))`` of supercontig *sc*."""
+        rows, nrows, base = int(self.rows[sc]), int(self.nrows[sc]), int(self.offset[sc])
+        end = start + len(values)
+        pos, k, key = start, start // rows, base
+        while pos < end:
+            chunk_start = k * rows
+            hi = min(end, chunk_start + rows, nrows)
+            key = base + k
+            buf = self.buffers.get(key)
+            if buf is None:
+                if pos == chunk_start and hi == min(chunk_start + rows, nrows):
+                    buf = np.full(rows, np.nan, dtype=fmt.CONTINUOUS_DTYPE)  # fully covered
+                else:
+                    with HDF5_LOCK:
+                        buf = self.chunks[sc].read_or_nan(k, self.col)
+                self.buffers[key] = buf
+            buf[pos - chunk_start:hi - chunk_start] = values[pos - start:hi - start]
+            pos, k = hi, k + 1
+        if self.in_order:
+            self.flush(below=key)  # sorted input never returns before its last chunk
+        elif len(self.buffers) * self.max_rows * 4 > MAX_BUFFER_BYTES:
+            self.flush()
+
     # writing -----------------------------------------------------------------
     def flush(self, below: int | None = None) -> None:
         """Write buffered chunks (those with key < *below*, or all) and drop them."""
@@ -438,8 +462,21 @@ class _Loader:
                 coverage.add(s_sorted, e_sorted)
                 return
 
-        # supercontigs: non-NaN data must lie inside one; NaN is clipped to them
+        # a dense run inside one supercontig (fixedStep, step = span = 1): the
+        # intervals are sorted and disjoint, so unit lengths spanning exactly n
+        # bases mean contiguous; paint it with slice copies, chunk by chunk
         sc_starts, sc_ends = layout.sc_starts, layout.sc_ends
+        n = len(starts)
+        if (self.mask is None and in_order and n > 1 and int(ends[-1]) - int(starts[0]) == n
+                and bool(np.all(ends - starts == 1))):
+            s0, e0 = int(starts[0]), int(ends[-1])
+            k = int(np.searchsorted(sc_ends, s0, side="right"))
+            if k < len(sc_starts) and int(sc_starts[k]) <= s0 and e0 <= int(sc_ends[k]):
+                coverage.add(s_sorted, e_sorted)
+                writer.paint_run(k, s0 - int(sc_starts[k]), values)
+                return
+
+        # supercontigs: non-NaN data must lie inside one; NaN is clipped to them
         nsc = len(sc_starts)
         if nsc == 1:
             lo = np.zeros(len(starts), dtype=np.int64)
