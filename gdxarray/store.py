@@ -248,12 +248,11 @@ class Archive:
                     self._root_file.acquire()  # fail now, with a clear error, if not HDF5
 
     # -- pickling: paths only ------------------------------------------------
-    def __getstate__(self) -> dict:
-        return {"path": str(self.path), "mode": self.mode, "layout": self.layout}
-
-    def __setstate__(self, state: dict) -> None:
-        # a copy on a dask worker opens its files on first use, not on arrival
-        self.__init__(state["path"], state["mode"], layout=state["layout"], _check=False)
+    def __reduce__(self):
+        # Unpickled on a dask worker, a read-only archive is the one instance of
+        # that process (files opened once, chunk locations found once), not a
+        # fresh copy per task that reopens everything.
+        return (_unpickle_archive, (str(self.path), self.mode, self.layout))
 
     @property
     def writable(self) -> bool:
@@ -374,6 +373,26 @@ class Archive:
         self._names = None
         self._index = False
         self.__dict__.pop("_names_set", None)
+
+
+_SHARED: dict[tuple, Archive] = {}
+_SHARED_PID = os.getpid()
+
+
+def _unpickle_archive(path: str, mode: str, layout: str) -> Archive:
+    """The process-wide Archive for a pickled read-only archive (a new one if writable)."""
+    global _SHARED_PID
+    if mode != "r":
+        return Archive(path, mode, layout=layout, _check=False)
+    if _SHARED_PID != os.getpid():
+        _SHARED.clear()
+        _SHARED_PID = os.getpid()
+    key = (path, mode, layout)
+    archive = _SHARED.get(key)
+    if archive is None:
+        # a copy on a dask worker opens its files on first use, not on arrival
+        archive = _SHARED[key] = Archive(path, mode, layout=layout, _check=False)
+    return archive
 
 
 class _ChromRow(tables.IsDescription):

@@ -33,6 +33,12 @@ def _vector_runs(idx: np.ndarray) -> list[tuple[int, int]]:
     return [(int(idx[s]), int(idx[e - 1]) + 1) for s, e in zip(starts, ends)]
 
 
+def _simple(key) -> bool:
+    """A key of slices and integers only, which the read path takes as it is."""
+    return type(key) in (indexing.BasicIndexer, indexing.OuterIndexer) and all(
+        isinstance(k, (slice, int, np.integer)) for k in key.tuple)
+
+
 class _GenomeArray(BackendArray):
     """Shared row handling: slices, integers and vectors along ``position``."""
 
@@ -87,6 +93,10 @@ class ContinuousArray(_GenomeArray):
         self.dtype = fmt.CONTINUOUS_DTYPE
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        if _simple(key):
+            # slices and integers: read them directly (the adapter's decomposition
+            # costs more than a small read)
+            return self._getitem(key.tuple)
         return indexing.explicit_indexing_adapter(
             key, self.shape, indexing.IndexingSupport.OUTER_1VECTOR, self._getitem)
 
@@ -124,6 +134,8 @@ class SeqArray(_GenomeArray):
         self.dtype = fmt.SEQ_DTYPE
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        if _simple(key):
+            return self._getitem(key.tuple)
         return indexing.explicit_indexing_adapter(
             key, self.shape, indexing.IndexingSupport.OUTER_1VECTOR, self._getitem)
 
