@@ -47,6 +47,14 @@ class _GenomeArray(BackendArray):
         self.layout = layout
         self.present = present
 
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        if _simple(key):
+            # slices and integers: read them directly (the adapter's decomposition
+            # costs more than a small read)
+            return self._getitem(key.tuple)
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.OUTER_1VECTOR, self._getitem)
+
     def _read_range(self, g0: int, g1: int, *args) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
@@ -92,14 +100,6 @@ class ContinuousArray(_GenomeArray):
         self.shape = (layout.size, ntracks)
         self.dtype = fmt.CONTINUOUS_DTYPE
 
-    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
-        if _simple(key):
-            # slices and integers: read them directly (the adapter's decomposition
-            # costs more than a small read)
-            return self._getitem(key.tuple)
-        return indexing.explicit_indexing_adapter(
-            key, self.shape, indexing.IndexingSupport.OUTER_1VECTOR, self._getitem)
-
     def _getitem(self, key: tuple) -> np.ndarray:
         rows, cols = key
         scalar_col = isinstance(cols, (int, np.integer))
@@ -132,12 +132,6 @@ class SeqArray(_GenomeArray):
         super().__init__(source, layout, present)
         self.shape = (layout.size,)
         self.dtype = fmt.SEQ_DTYPE
-
-    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
-        if _simple(key):
-            return self._getitem(key.tuple)
-        return indexing.explicit_indexing_adapter(
-            key, self.shape, indexing.IndexingSupport.OUTER_1VECTOR, self._getitem)
 
     def _getitem(self, key: tuple) -> np.ndarray:
         return self._rows(key[0])
