@@ -81,7 +81,7 @@ def make_plan(leaf) -> LeafPlan | None:
 
 
 class _ChunkCache:
-    """A small LRU of decoded chunks (float32 arrays), bounded in bytes."""
+    """A small LRU of inflated chunks (bytes), bounded in bytes."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -96,18 +96,18 @@ class _ChunkCache:
                 self.items.move_to_end(key)
             return value
 
-    def put(self, key, value: np.ndarray) -> None:
-        if value.nbytes > self.max_bytes:
+    def put(self, key, value: bytes) -> None:
+        if len(value) > self.max_bytes:
             return
         with self.lock:
             old = self.items.pop(key, None)
             if old is not None:
-                self.nbytes -= old.nbytes
+                self.nbytes -= len(old)
             self.items[key] = value
-            self.nbytes += value.nbytes
+            self.nbytes += len(value)
             while self.nbytes > self.max_bytes and self.items:
                 _, dropped = self.items.popitem(last=False)
-                self.nbytes -= dropped.nbytes
+                self.nbytes -= len(dropped)
 
     def clear(self) -> None:
         with self.lock:
@@ -115,7 +115,7 @@ class _ChunkCache:
             self.nbytes = 0
 
 
-#: Decoded chunks shared by every read in this process (64 MiB by default).
+#: Inflated chunks shared by every read in this process (64 MiB by default).
 CHUNK_CACHE = _ChunkCache(64 << 20)
 
 
@@ -171,8 +171,11 @@ def locate(leaf, plan: LeafPlan, k: int, col: int) -> tuple[int | None, int] | N
     return loc
 
 
-#: A read needing more unlocated chunks than this lists the whole leaf's chunks
-#: in one HDF5 call (~2 us a chunk) instead of asking chunk by chunk (~40 us).
+#: Listing a leaf's chunks in one HDF5 call costs ~1.2 us a chunk; asking for
+#: one chunk costs 50-120 us.  A leaf of at most this many chunks is listed on
+#: first touch (<= ~0.25 s); a bigger one once a read needs more than
+#: LIST_THRESHOLD chunks or per-chunk lookups pass 1% of its chunks.
+LIST_ON_FIRST_TOUCH = 200_000
 LIST_THRESHOLD = 32
 
 
@@ -219,16 +222,18 @@ def _inflate_chunk(plan: LeafPlan, loc: tuple[int | None, int]) -> bytes:
     return _inflate(raw, nbytes) if plan.compressed else raw
 
 
-def decode(plan: LeafPlan, loc: tuple[int | None, int]) -> np.ndarray:
-    """The chunk at *loc* as a float32 array of ``chunk_rows`` values, cached (no lock needed)."""
+def inflated(plan: LeafPlan, loc: tuple[int | None, int]) -> bytes:
+    """The chunk at *loc* inflated (still shuffled), through the cache (no lock needed).
+
+    The cache keeps inflated bytes, not decoded values: a small read then
+    gathers just its rows (a 1 bp read needs 4 bytes, not a 40 kB unshuffle).
+    """
     key = (plan.stamp, loc[0])
-    cached = CHUNK_CACHE.get(key)
-    if cached is not None:
-        return cached
-    out = np.empty(plan.chunk_rows, dtype=fmt.CONTINUOUS_DTYPE)
-    _unshuffle_into(_inflate_chunk(plan, loc), plan, out, 0, plan.chunk_rows)
-    CHUNK_CACHE.put(key, out)
-    return out
+    data = CHUNK_CACHE.get(key)
+    if data is None:
+        data = _inflate_chunk(plan, loc)
+        CHUNK_CACHE.put(key, data)
+    return data
 
 
 def read_column(leaf, plan: LeafPlan, col: int, a: int, b: int, out: np.ndarray) -> bool:
@@ -241,8 +246,11 @@ def read_column(leaf, plan: LeafPlan, col: int, a: int, b: int, out: np.ndarray)
     cr = plan.chunk_rows
     ks = range(a // cr, (b - 1) // cr + 1)
     with HDF5_LOCK:
-        if not plan.listed and len(ks) > LIST_THRESHOLD:
-            list_locations(leaf, plan)
+        if not plan.listed:
+            nchunks = -(-int(leaf.shape[0]) // cr) * int(leaf.shape[1])
+            if (nchunks <= LIST_ON_FIRST_TOUCH or len(ks) > LIST_THRESHOLD
+                    or len(plan.locations) * 100 > nchunks):
+                list_locations(leaf, plan)
         locs = [locate(leaf, plan, k, col) for k in ks]
     if any(loc is None for loc in locs):
         return False
@@ -257,7 +265,8 @@ def read_column(leaf, plan: LeafPlan, col: int, a: int, b: int, out: np.ndarray)
             _unshuffle_into(_inflate_chunk(plan, loc), plan, out[lo - a:hi - a],
                             lo - k * cr, hi - k * cr)
         else:
-            out[lo - a:hi - a] = decode(plan, loc)[lo - k * cr:hi - k * cr]
+            _unshuffle_into(inflated(plan, loc), plan, out[lo - a:hi - a],
+                            lo - k * cr, hi - k * cr)
     return True
 
 
@@ -267,4 +276,4 @@ def forget(path: str) -> None:
     CHUNK_CACHE.clear()
 
 
-__all__ = ["CHUNK_CACHE", "LeafPlan", "decode", "forget", "locate", "make_plan", "read_column"]
+__all__ = ["CHUNK_CACHE", "LeafPlan", "forget", "inflated", "locate", "make_plan", "read_column"]

@@ -219,7 +219,10 @@ class Chromosome:
         if isinstance(track_key, str):
             return np.array([self.index_continuous(track_key)]), True
         if isinstance(track_key, (int, np.integer)) and not isinstance(track_key, bool):
-            return normalize_columns([int(track_key)], ntracks), True
+            c = int(track_key)
+            if -ntracks <= c < 0:
+                c += ntracks
+            return normalize_columns(np.array([c], dtype=np.int64), ntracks), True
         if isinstance(track_key, slice):
             return normalize_columns(track_key, ntracks), False
         if isinstance(track_key, (list, tuple, np.ndarray)):

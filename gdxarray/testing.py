@@ -40,13 +40,16 @@ def make_genome(path: str | os.PathLike, *, chroms: dict[str, int] | None = None
                 tracks=("signal",), gaps: dict[str, list[tuple[int, int]]] | None = None,
                 layout: str = "file", seed: int = 0, seq: bool = True, nan_fraction: float = 0.2,
                 closed: bool = True, chunk_rows: int = fmt.CONTINUOUS_CHUNK_SHAPE[0],
-                index: bool = True) -> tuple[Path, dict[str, np.ndarray]]:
+                index: bool = True, filters: tables.Filters | None = None
+                ) -> tuple[Path, dict[str, np.ndarray]]:
     """Write a small archive with random signal; return ``(path, truth)``.
 
     ``truth[chrom]`` is the full ``(length, ntracks)`` float32 matrix as it must
     read back (NaN in gaps and at ``nan_fraction`` of the other positions);
     ``truth[chrom + ":seq"]`` the uint8 sequence (``N`` in gaps).  Statistics
     are written as close-data would (``closed=True``) or left dirty.
+    *filters* overrides the format's zlib + shuffle for ``continuous`` (e.g. the
+    deflate-only arrays ``h5repack -f GZIP=1`` leaves).
     """
     chroms = chroms or {"chr1": 50_000, "chr2": 20_000}
     gaps = gaps or {}
@@ -91,7 +94,7 @@ def make_genome(path: str | os.PathLike, *, chroms: dict[str, int] | None = None
                 if tracks:
                     arr = h5.create_earray(sc, fmt.NODE_CONTINUOUS, fmt.CONTINUOUS_ATOM,
                                            (s1 - s0, 0), chunkshape=(chunk_rows, 1),
-                                           filters=fmt.FILTERS)
+                                           filters=filters or fmt.FILTERS)
                     arr.truncate(len(tracks))
                     arr[:, :] = data[s0:s1]
             data[~in_sc] = np.nan
