@@ -55,11 +55,15 @@ class _NodeCache:
         """(leaf or None, raw plan or None); call under HDF5_LOCK."""
         if self.pid != os.getpid():
             self.__init__()
-        key = (chrom.file.path, f"{chrom.sc_path(i)}/{node}")
-        hit = self.nodes.get(key)
         h5 = chrom.file.acquire()
+        # keyed by handle too: two open Genomes (or a Genome and a dataset) on
+        # one file must not evict each other's nodes and chunk plans
+        key = (chrom.file.path, f"{chrom.sc_path(i)}/{node}", id(h5))
+        hit = self.nodes.get(key)
         if hit is not None and hit[0] is h5 and h5.isopen:
             return hit[1], hit[2]
+        if len(self.nodes) > 100_000:  # forget nodes of handles closed since
+            self.nodes = {k: v for k, v in self.nodes.items() if v[0].isopen}
         try:
             leaf = h5.get_node(key[1])
         except tables.NoSuchNodeError:
