@@ -650,10 +650,10 @@ class Genome:
         if self._bigwig is not None:
             return self._bigwig.stat(name)
         values = [getattr(chrom, name) for chrom in self]
-        values = [v for v in values if v.size] or [np.asarray(getattr(chrom, name)) for chrom in self][:1]
-        if not values:
-            return np.array([])
-        return func(np.vstack(values), axis=0)
+        nonempty = [v for v in values if v.size]
+        if not nonempty:  # no chromosome, or no track: the (empty) per-chromosome vector
+            return values[0] if values else np.array([])
+        return func(np.vstack(nonempty), axis=0)
 
     @property
     def mins(self) -> np.ndarray:

@@ -18,7 +18,6 @@ Call everything here with :data:`gdxarray.store.HDF5_LOCK` held.
 from __future__ import annotations
 
 import os
-import zlib
 
 import numpy as np
 from tables.exceptions import NoSuchChunkError
@@ -26,88 +25,9 @@ from tables.exceptions import NoSuchChunkError
 from .. import format as fmt
 from ._common import deflate
 
-from .._chunks import _inflate  # libdeflate when installed, else zlib
+from .._chunks import _CHUNK_ITER, _base_address, _inflate, stored_chunks
 
 _ITEM = fmt.CONTINUOUS_DTYPE.itemsize
-
-
-def _load_chunk_iter():
-    """HDF5's ``H5Dchunk_iter`` (1.14+) from the library PyTables is linked to, or None.
-
-    Asking HDF5 whether one chunk exists costs 50-400 us (a B-tree lookup, and
-    an error stack for a missing chunk); iterating over a dataset's stored
-    chunks costs ~2 us each.  ``dlsym`` on the extension module's handle also
-    searches the libraries it depends on, so this finds the very libhdf5
-    instance PyTables uses, whatever its (vendored) file name.
-    """
-    try:
-        import ctypes
-
-        import tables.hdf5extension as ext
-
-        function = ctypes.CDLL(ext.__file__).H5Dchunk_iter
-        callback_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_uint64),
-                                         ctypes.c_uint, ctypes.c_uint64, ctypes.c_uint64,
-                                         ctypes.c_void_p)
-        function.argtypes = [ctypes.c_int64, ctypes.c_int64, callback_type, ctypes.c_void_p]
-        function.restype = ctypes.c_int
-        return function, callback_type
-    except Exception:  # noqa: BLE001 - older HDF5, other platform: probe chunk by chunk
-        return None
-
-
-_CHUNK_ITER = _load_chunk_iter()
-
-
-def stored_chunks(earray) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """Which chunks of a one-column-chunk EArray are stored, and where.
-
-    Returns ``(stored, where)``: bool ``(ncols, nchunks)`` and, when HDF5 could
-    list them, int64 ``(ncols, nchunks, 3)`` of (file address, size, filter
-    mask), address -1 where unknown.  None when it cannot be known cheaply
-    (callers then ask HDF5 chunk by chunk).
-    """
-    rows = int(earray.chunkshape[0])
-    nchunks = -(-int(earray.shape[0]) // rows)
-    ncols = int(earray.shape[1])
-    stored = np.zeros((ncols, nchunks), dtype=bool)
-    if earray.size_on_disk == 0:
-        return stored, None
-    if _CHUNK_ITER is None:
-        return None
-    function, callback_type = _CHUNK_ITER
-    found: list[tuple[int, int, int, int, int]] = []
-
-    def visit(offset, mask, addr, size, _data):
-        found.append((offset[0], offset[1], addr, size, mask))
-        return 0
-
-    if function(earray._v_objectid, 0, callback_type(visit), None) < 0:
-        return None
-    where = np.full((ncols, nchunks, 3), -1, dtype=np.int64)
-    if found:
-        table = np.array(found, dtype=np.int64)
-        cols, chunks = table[:, 1], table[:, 0] // rows
-        stored[cols, chunks] = True
-        where[cols, chunks] = table[:, 2:]
-    return stored, where
-
-
-def _base_address(path: str) -> int | None:
-    """Offset of the HDF5 superblock (the userblock size), or None."""
-    try:
-        with open(path, "rb") as fh:
-            offset = 0
-            while True:
-                fh.seek(offset)
-                head = fh.read(8)
-                if len(head) < 8:
-                    return None
-                if head == fmt.HDF5_MAGIC:
-                    return offset
-                offset = 512 if offset == 0 else offset * 2
-    except OSError:
-        return None
 
 
 def _pipeline(earray) -> list[str] | None:
