@@ -331,8 +331,21 @@ def read_column(leaf, plan: LeafPlan, col: int, a: int, b: int, out: np.ndarray)
     # a long read (a scan) decodes straight into place and leaves the cache
     # to the small random reads it is for
     streaming = len(ks) > 4
+    batch: list = []  # whole stored chunks in a row, unshuffled together
+    batch_start = a
     for k, loc in zip(ks, locs):
         lo, hi = max(a, k * cr), min(b, (k + 1) * cr)
+        if streaming and loc[0] is not None and hi - lo == cr:
+            if batch and len(batch) < _BATCH:
+                batch.append(loc)
+                continue
+            if batch:
+                _flush(plan, batch, out, batch_start - a)
+            batch, batch_start = [loc], lo
+            continue
+        if batch:
+            _flush(plan, batch, out, batch_start - a)
+            batch = []
         if loc[0] is None:
             out[lo - a:hi - a] = np.nan
         elif streaming:
@@ -341,7 +354,44 @@ def read_column(leaf, plan: LeafPlan, col: int, a: int, b: int, out: np.ndarray)
         else:
             _unshuffle_into(inflated(plan, loc), plan, out[lo - a:hi - a],
                             lo - k * cr, hi - k * cr)
+    if batch:
+        _flush(plan, batch, out, batch_start - a)
     return True
+
+
+#: Whole chunks decoded per batch of a long read (64 x 40 kB).
+_BATCH = 64
+
+
+def _flush(plan: LeafPlan, locs: list, out: np.ndarray, at: int) -> None:
+    """Decode whole chunks *locs* (consecutive) into ``out[at:]``.
+
+    Unshuffling a batch is four large numpy copies, which release the GIL;
+    chunk by chunk they are small and do not, so scan threads would queue on it.
+    """
+    cr = plan.chunk_rows
+    n = len(locs)
+    first = min(loc[0] for loc in locs)
+    span = max(loc[0] + loc[1] for loc in locs) - first
+    if span <= 2 * sum(loc[1] for loc in locs):
+        # chunks written one after another: one read for the batch
+        raw = memoryview(os.pread(FDS.get(plan.stamp), span, first))
+        size = cr * fmt.CONTINUOUS_DTYPE.itemsize
+        parts = [raw[o - first:o - first + nb] for o, nb in locs]
+        joined = b"".join([_inflate(x, size) for x in parts] if plan.compressed else parts)
+    else:
+        joined = b"".join([_inflate_chunk(plan, loc) for loc in locs])
+    dest = out[at:at + n * cr]
+    if not plan.shuffle:
+        dest[:] = np.frombuffer(joined, dtype=fmt.CONTINUOUS_DTYPE)
+        return
+    planes = np.frombuffer(joined, dtype=np.uint8).reshape(n, 4, cr)
+    target = dest if dest.flags.c_contiguous else np.empty(n * cr, fmt.CONTINUOUS_DTYPE)
+    as_bytes = target.view(np.uint8).reshape(n, cr, 4)
+    for byte in range(4):
+        as_bytes[:, :, byte] = planes[:, byte, :]
+    if target is not dest:
+        dest[:] = target
 
 
 def forget(path: str) -> None:

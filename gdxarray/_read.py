@@ -9,7 +9,11 @@ supercontig (and per run of adjacent track columns).
 
 from __future__ import annotations
 
+import itertools
 import os
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 import tables
@@ -97,9 +101,7 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
     cols = normalize_columns(cols, ntracks)
     nrows = max(0, end - start)
     if out is None:
-        out = np.full((nrows, cols.size), np.nan, dtype=fmt.CONTINUOUS_DTYPE)
-    else:
-        out.fill(np.nan)
+        out = np.empty((nrows, cols.size), dtype=fmt.CONTINUOUS_DTYPE)
     if nrows == 0 or cols.size == 0:
         return out
     # increasing columns (one track, all tracks, a name list in order) need no
@@ -109,13 +111,19 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
         uniq, inverse = cols, None
     else:
         uniq, inverse = np.unique(cols, return_inverse=True)
+    # rows no supercontig writes (gaps, a missing node) are set to NaN as the
+    # walk passes them; the rest is written once, by the read itself
+    done = start
     for i in chrom.overlapping(start, end):
         lo = max(start, int(chrom.sc_starts[i]))
         hi = min(end, int(chrom.sc_ends[i]))
         a, b = lo - int(chrom.sc_starts[i]), hi - int(chrom.sc_starts[i])
+        out[done - start:lo - start] = np.nan
+        done = hi
         with HDF5_LOCK:
             node, plan = _NODES.get(chrom, i, fmt.NODE_CONTINUOUS)
             if node is None or node.shape[1] == 0:
+                out[lo - start:hi - start] = np.nan
                 continue
         dest = out[lo - start:hi - start]
         if plan is not None and _read_raw(node, plan, a, b, uniq, inverse, dest):
@@ -132,6 +140,7 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
                 block[:, k:k + c1 - c0] = node[a:b, c0:c1]
                 k += c1 - c0
         dest[:, :] = block if inverse is None else block[:, inverse]
+    out[done - start:] = np.nan
     return out
 
 
@@ -155,6 +164,76 @@ def _read_raw(node, plan, a: int, b: int, uniq: np.ndarray, inverse: np.ndarray 
 def _fill_duplicates(dest: np.ndarray) -> bool:
     dest[:, 1:] = dest[:, :1]
     return True
+
+
+class _ReadPool:
+    """Threads that decode blocks ahead of a scan (see ``Chromosome.iter_blocks``).
+
+    Inflating (libdeflate, zlib) and the numpy copies of the read path release
+    the GIL, so a scan's next block is decoded on the other cores while the
+    caller works on the current one.  One pool per process, made on first use
+    (and again in a forked child, where the parent's threads do not exist).
+    """
+
+    def __init__(self) -> None:
+        self.pid = None
+        self.pool = None
+        self.lock = threading.Lock()
+
+    @property
+    def workers(self) -> int:
+        return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                          else os.cpu_count() or 1))
+
+    def submit(self, fn, *args):
+        with self.lock:
+            if self.pool is None or self.pid != os.getpid():
+                self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gdxarray-read")
+                self.pid = os.getpid()
+            return self.pool.submit(fn, *args)
+
+
+READ_POOL = _ReadPool()
+
+
+def read_ahead(read, spans, ncols: int, *, depth: int = 2,
+               split_rows: int = fmt.CONTINUOUS_CHUNK_SHAPE[0]):
+    """Yield ``(start, block)`` for each ``(start, end)`` of *spans*, decoding ahead.
+
+    ``read(start, end, out)`` fills ``out`` (a ``(end - start, ncols)`` view).
+    While the caller holds block *k*, block *k + 1* is being decoded by
+    :data:`READ_POOL`, cut at multiples of *split_rows* into one piece per
+    worker.  Blocks are Fortran-ordered: each track's values are contiguous.
+    Besides the caller's block, *depth* blocks are decoded ahead.
+    """
+    spans = iter(spans)
+    workers = READ_POOL.workers
+
+    def submit(span):
+        lo, hi = span
+        out = np.empty((hi - lo, ncols), dtype=fmt.CONTINUOUS_DTYPE, order="F")
+        step = max(split_rows, -(-(hi - lo) // workers // split_rows) * split_rows)
+        futures = [READ_POOL.submit(read, a, min(hi, a + step), out[a - lo:min(hi, a + step) - lo])
+                   for a in range(lo, hi, step)]
+        return lo, out, futures
+
+    pending: deque = deque()
+    try:
+        for span in itertools.islice(spans, depth):
+            pending.append(submit(span))
+        while pending:
+            lo, out, futures = pending.popleft()
+            for f in futures:
+                f.result()
+            nxt = next(spans, None)
+            if nxt is not None:
+                pending.append(submit(nxt))
+            yield lo, out
+    finally:
+        # the caller stopped early: drop what has not started and wait for the
+        # rest, so no read outlives the loop (the file may be closed next)
+        running = [f for _, _, futures in pending for f in futures if not f.cancel()]
+        wait(running)
 
 
 def read_seq(chrom: ChromLayout, start: int, end: int) -> np.ndarray:
@@ -181,4 +260,5 @@ def read_seq(chrom: ChromLayout, start: int, end: int) -> np.ndarray:
     return out
 
 
-__all__ = ["Archive", "continuous_node", "normalize_columns", "read_continuous", "read_seq", "seq_node"]
+__all__ = ["Archive", "READ_POOL", "continuous_node", "normalize_columns", "read_ahead",
+           "read_continuous", "read_seq", "seq_node"]

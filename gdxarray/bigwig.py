@@ -167,9 +167,12 @@ class BigWigChromosome(Chromosome):
     def filename(self) -> str:
         return self._source.path
 
-    def _read(self, start, end, cols):
+    def _read(self, start, end, cols, out=None):
         vals = self._source.file.values(self.name, start, end)
-        return np.repeat(vals[:, None], len(cols), axis=1)
+        if out is None:
+            return np.repeat(vals[:, None], len(cols), axis=1)
+        out[...] = vals[:, None]
+        return out
 
     def _read_seq(self, start, end):
         raise UnsupportedError("a bigWig file has no sequence")

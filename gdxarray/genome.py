@@ -28,7 +28,9 @@ import numpy as np
 import tables
 
 from . import format as fmt
-from ._read import continuous_node, normalize_columns, read_continuous, read_seq, seq_node
+from ._read import (
+    continuous_node, normalize_columns, read_ahead, read_continuous, read_seq, seq_node,
+)
 from .errors import (
     ChromosomeDirtyError, ChromosomeNotFoundError, GenomedataDirtyWarning, GenomedataError,
     IncompleteTrackWarning, OverlapWarning, ReadOnlyError, TrackNotFoundError, UnsupportedError,
@@ -241,8 +243,10 @@ class Chromosome:
             warnings.warn(f"slice of chromosome {what} spans more than one supercontig"
                           f" (filling gaps with {fill})", OverlapWarning, stacklevel=3)
 
-    def _read(self, start: int, end: int, cols: np.ndarray) -> np.ndarray:
-        return read_continuous(self._layout, start, end, cols, self.num_tracks_continuous)
+    def _read(self, start: int, end: int, cols: np.ndarray,
+              out: np.ndarray | None = None) -> np.ndarray:
+        return read_continuous(self._layout, start, end, cols, self.num_tracks_continuous,
+                               out=out)
 
     def _read_seq(self, start: int, end: int) -> np.ndarray:
         return read_seq(self._layout, start, end)
@@ -318,20 +322,37 @@ class Chromosome:
             except MissingContinuousData:
                 continue
 
-    def iter_blocks(self, tracks=slice(None), block_rows: int = 1 << 20
-                    ) -> Iterator[tuple[int, np.ndarray]]:
+    def iter_blocks(self, tracks=slice(None), block_rows: int = 1 << 20, *,
+                    readahead: bool = True) -> Iterator[tuple[int, np.ndarray]]:
         """Stored signal block by block: ``(chromosome start, (rows, ntracks) array)``.
 
         Walks the supercontigs only (gaps are skipped), ``block_rows`` rows at a
-        time, so a genome-wide scan never holds a whole track in memory.
+        time, so a genome-wide scan never holds a whole track in memory.  Blocks
+        are Fortran-ordered (``block[:, k]`` is contiguous, the layout a per-track
+        reduction wants).  With *readahead* the next two blocks are decoded by
+        worker threads while the caller works on the current one (inflating
+        releases the GIL), so three blocks are alive at a time.  Each yielded
+        block is a new array the caller may keep.
         """
+        self._check_open()
         cols, _ = self._track_columns(tracks)
+        if block_rows < 1:
+            raise ValueError(f"block_rows must be positive, got {block_rows}")
         layout = self._layout
-        for i in range(len(layout.sc_names)):
-            sc_start, sc_end = int(layout.sc_starts[i]), int(layout.sc_ends[i])
-            for lo in range(sc_start, sc_end, block_rows):
-                hi = min(sc_end, lo + block_rows)
-                yield lo, self._read(lo, hi, cols)
+        spans = ((lo, min(int(layout.sc_ends[i]), lo + block_rows))
+                 for i in range(len(layout.sc_names))
+                 for lo in range(int(layout.sc_starts[i]), int(layout.sc_ends[i]), block_rows))
+
+        def read(lo: int, hi: int, out: np.ndarray) -> None:
+            self._read(lo, hi, cols, out)
+
+        if readahead:
+            yield from read_ahead(read, spans, cols.size)
+            return
+        for lo, hi in spans:
+            out = np.empty((hi - lo, cols.size), dtype=fmt.CONTINUOUS_DTYPE, order="F")
+            read(lo, hi, out)
+            yield lo, out
 
     # -- attributes and statistics -------------------------------------------
     def _archive_node(self, sc_index: int | None = None):
