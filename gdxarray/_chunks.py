@@ -281,6 +281,12 @@ def _unshuffle_into(data: bytes, plan: LeafPlan, dest: np.ndarray, r0: int, r1: 
         return
     # shuffle stores byte 0 of every value, then byte 1, ...: gather back
     m = plan.chunk_rows
+    if r1 - r0 < 256:  # a few values: one transposing copy beats four strided ones
+        if dest.flags.c_contiguous:
+            dest.view(np.uint8).reshape(r1 - r0, 4)[...] = planes.reshape(4, m)[:, r0:r1].T
+        else:
+            dest[:] = planes.reshape(4, m)[:, r0:r1].T.copy().view(fmt.CONTINUOUS_DTYPE)[:, 0]
+        return
     target = dest if dest.flags.c_contiguous else np.empty(r1 - r0, fmt.CONTINUOUS_DTYPE)
     as_bytes = target.view(np.uint8).reshape(r1 - r0, 4)
     for b in range(4):

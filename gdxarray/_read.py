@@ -23,14 +23,33 @@ from . import _chunks
 from .store import HDF5_LOCK, Archive, ChromLayout
 
 
+_ALL_COLUMNS: dict[int, np.ndarray] = {}
+
+
+def all_columns(ntracks: int) -> np.ndarray:
+    """``arange(ntracks)``, one shared read-only array per track count."""
+    cols = _ALL_COLUMNS.get(ntracks)
+    if cols is None:
+        cols = np.arange(ntracks, dtype=np.int64)
+        cols.flags.writeable = False
+        _ALL_COLUMNS[ntracks] = cols
+    return cols
+
+
 def normalize_columns(cols, ntracks: int) -> np.ndarray:
     """Track selection (slice, int, or int array) as an int64 index array."""
-    if type(cols) is np.ndarray and cols.dtype == np.int64 and cols.ndim == 1 and cols.size == 1:
-        c = int(cols[0])
-        if 0 <= c < ntracks:
+    if type(cols) is np.ndarray:
+        if cols is _ALL_COLUMNS.get(ntracks):  # already normalized: every track
             return cols
+        if cols.dtype == np.int64 and cols.ndim == 1 and cols.size == 1:
+            c = int(cols[0])
+            if 0 <= c < ntracks:
+                return cols
     if isinstance(cols, slice):
-        return np.arange(ntracks, dtype=np.int64)[cols]
+        r = range(ntracks)[cols]
+        if len(r) == ntracks and r.step == 1:
+            return all_columns(ntracks)
+        return np.arange(r.start, r.stop, r.step, dtype=np.int64)
     arr = np.asarray(cols, dtype=np.int64).reshape(-1)
     if arr.size and (arr.min() < -ntracks or arr.max() >= ntracks):
         raise IndexError(f"track index out of range for {ntracks} tracks: {cols!r}")
@@ -106,7 +125,8 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
         return out
     # increasing columns (one track, all tracks, a name list in order) need no
     # set machinery: column j of the result is column cols[j] of the array
-    identity = cols.size == 1 or bool(np.all(cols[1:] > cols[:-1]))
+    identity = (cols.size == 1 or cols is _ALL_COLUMNS.get(ntracks)
+                or bool(np.all(cols[1:] > cols[:-1])))
     if identity:
         uniq, inverse = cols, None
     else:
@@ -260,5 +280,5 @@ def read_seq(chrom: ChromLayout, start: int, end: int) -> np.ndarray:
     return out
 
 
-__all__ = ["Archive", "READ_POOL", "continuous_node", "normalize_columns", "read_ahead",
+__all__ = ["Archive", "READ_POOL", "all_columns", "continuous_node", "normalize_columns", "read_ahead",
            "read_continuous", "read_seq", "seq_node"]

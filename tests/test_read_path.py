@@ -3,6 +3,7 @@ caller's buffer, unwritten chunks, and ``iter_blocks`` with read-ahead."""
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -100,16 +101,59 @@ def test_iter_blocks_cover_supercontigs(small_chunks, readahead, block_rows):
         np.testing.assert_array_equal(covered, ~gap)
 
 
-def test_iter_blocks_stopped_early_leaves_nothing_running(small_chunks):
+def test_read_ahead_stopped_early_leaves_nothing_running():
+    """Closing the iterator cancels blocks not started and waits for the rest."""
+    import threading
+    import time
+
+    from gdxarray._read import read_ahead
+
+    lock = threading.Lock()
+    state = {"active": 0, "started": 0}
+
+    def read(lo, hi, out):
+        with lock:
+            state["active"] += 1
+            state["started"] += 1
+        time.sleep(0.02)
+        out[:] = np.arange(lo, hi, dtype=np.float32)[:, None]
+        with lock:
+            state["active"] -= 1
+
+    spans = [(i * 100_000, (i + 1) * 100_000) for i in range(50)]
+    it = read_ahead(read, spans, 2)
+    lo, block = next(it)
+    assert lo == 0 and block.flags.f_contiguous
+    np.testing.assert_array_equal(block[:, 1], np.arange(100_000, dtype=np.float32))
+    it.close()
+    assert state["active"] == 0
+    started = state["started"]
+    time.sleep(0.1)
+    assert state["started"] == started  # nothing starts after the close
+    assert started <= 3 * READ_POOL.workers  # the first block and two ahead, split per worker
+
+
+def test_read_ahead_passes_errors_to_the_caller():
+    from gdxarray._read import read_ahead
+
+    def read(lo, hi, out):
+        if lo >= 200:
+            raise OSError(f"bad block at {lo}")
+        out[:] = 1.0
+
+    it = read_ahead(read, [(0, 100), (100, 200), (200, 300), (300, 400)], 1)
+    assert [lo for lo, _ in itertools.islice(it, 2)] == [0, 100]
+    with pytest.raises(OSError, match="bad block at 200"):
+        next(it)
+
+
+def test_iter_blocks_then_close_genome(small_chunks):
     path, truth = small_chunks
     genome = Genome(path)
-    chrom = genome["chr1"]
-    it = chrom.iter_blocks(block_rows=2_000)
+    it = genome["chr1"].iter_blocks(block_rows=2_000)
     lo, block = next(it)
     np.testing.assert_array_equal(block, truth["chr1"][lo:lo + 2_000])
-    it.close()  # cancels or waits for the blocks being decoded ahead
-    pool = READ_POOL.pool
-    assert pool is not None and pool._work_queue.qsize() == 0
+    it.close()
     genome.close()
     with Genome(path) as again:  # the file is closed and reopens cleanly
         np.testing.assert_array_equal(again["chr2"][0:5_001], truth["chr2"])

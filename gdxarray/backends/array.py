@@ -39,6 +39,61 @@ def _simple(key) -> bool:
         isinstance(k, (slice, int, np.integer)) for k in key.tuple)
 
 
+_INT = (int, np.integer)
+_ALL = slice(None)
+
+
+class LazyGenomeArray(indexing.LazilyIndexedArray):
+    """xarray's lazy indexing wrapper, with slice-on-slice keys composed directly.
+
+    ``ds.continuous.isel(position=slice(s, e))`` indexes the wrapper with basic
+    keys; xarray's generic composition (``expanded_indexer`` and
+    ``_index_indexer_1d`` per axis) costs more than a small read itself.  Keys
+    of slices and integers are composed here with :class:`range` arithmetic;
+    anything else (arrays, vectorized indexing, transpose) is xarray's own code.
+    """
+
+    __slots__ = ()
+
+    def _compose(self, new_key) -> LazyGenomeArray | None:
+        new = new_key.tuple
+        if len(new) > len(self._shape):
+            return None
+        it = iter(new)
+        full, shape = [], []
+        for size, k in zip(self.array.shape, self.key.tuple, strict=True):
+            if type(k) is not slice:
+                if not isinstance(k, _INT):
+                    return None  # an array from an earlier outer index: xarray's code
+                full.append(k)
+                continue
+            nk = next(it, _ALL)
+            if type(nk) is not slice and not isinstance(nk, _INT):
+                return None
+            r = range(*k.indices(size))[nk]
+            if type(r) is int:
+                full.append(r)
+            else:  # a descending range that runs past 0 has stop -1: that is "None"
+                full.append(slice(r.start, r.stop if r.stop >= 0 else None, r.step))
+                shape.append(len(r))
+        key = object.__new__(indexing.BasicIndexer)  # the parts are checked above
+        key._key = tuple(full)
+        view = object.__new__(type(self))
+        view.array, view.key, view._shape = self.array, key, tuple(shape)
+        return view
+
+    def __getitem__(self, indexer):
+        if type(indexer) is indexing.BasicIndexer:
+            view = self._compose(indexer)
+            if view is not None:
+                return view
+        return super().__getitem__(indexer)
+
+    def _oindex_get(self, indexer):
+        view = self._compose(indexer)
+        return view if view is not None else super()._oindex_get(indexer)
+
+
 class _GenomeArray(BackendArray):
     """Shared row handling: slices, integers and vectors along ``position``."""
 
@@ -52,8 +107,12 @@ class _GenomeArray(BackendArray):
             # slices and integers: read them directly (the adapter's decomposition
             # costs more than a small read)
             return self._getitem(key.tuple)
+        # xarray's slice decomposition fails on an empty negative-step slice
+        # (``range(...)[-1]`` of an empty range); an empty slice is an empty slice
+        parts = tuple(slice(0, 0) if isinstance(k, slice) and not len(range(*k.indices(n))) else k
+                      for k, n in zip(key.tuple, self.shape))
         return indexing.explicit_indexing_adapter(
-            key, self.shape, indexing.IndexingSupport.OUTER_1VECTOR, self._getitem)
+            type(key)(parts), self.shape, indexing.IndexingSupport.OUTER_1VECTOR, self._getitem)
 
     def _read_range(self, g0: int, g1: int, *args) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -172,4 +231,4 @@ class StatsArray(BackendArray):
         return np.asarray(self._cache["values"][self.stat], dtype=self.dtype)[key]
 
 
-__all__ = ["ContinuousArray", "SeqArray", "StatsArray"]
+__all__ = ["ContinuousArray", "LazyGenomeArray", "SeqArray", "StatsArray"]

@@ -27,7 +27,7 @@ from xarray.indexes import PandasIndex
 from .. import format as fmt
 from ..errors import ChromosomeNotFoundError, GenomedataDirtyWarning, UnsupportedError
 from ..store import is_bigwig, is_genomedata
-from .array import ContinuousArray, SeqArray, StatsArray
+from .array import ContinuousArray, LazyGenomeArray, SeqArray, StatsArray
 from .genome_index import GenomeIndex, GenomeLayout
 from .store import STAT_VARS, chunk_grid, get_lock, open_source, resolve_chrom_sizes
 
@@ -105,14 +105,14 @@ class GenomedataStore:
         if fmt.VAR_CONTINUOUS not in drop:
             array = ContinuousArray(self.source, layout, present, ntracks)
             variables[fmt.VAR_CONTINUOUS] = xr.Variable(
-                (fmt.DIM_POSITION, fmt.DIM_TRACK), indexing.LazilyIndexedArray(array),
+                (fmt.DIM_POSITION, fmt.DIM_TRACK), LazyGenomeArray(array),
                 attrs={"long_name": "signal", "missing": "NaN"},
                 encoding={**encoding_pos, "dtype": fmt.CONTINUOUS_DTYPE,
                           **({"chunksizes": (rows, 1)} if self.source.kind == "archive" else {})})
         if fmt.VAR_SEQ not in drop and self.has_seq:
             array = SeqArray(self.source, layout, present)
             variables[fmt.VAR_SEQ] = xr.Variable(
-                (fmt.DIM_POSITION,), indexing.LazilyIndexedArray(array),
+                (fmt.DIM_POSITION,), LazyGenomeArray(array),
                 attrs={"long_name": "sequence", "description": "ASCII codes; N (78) in gaps"},
                 encoding={"preferred_chunks": {fmt.DIM_POSITION: grid},
                           "source": self.source.path, "dtype": fmt.SEQ_DTYPE})
