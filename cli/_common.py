@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from typing import Iterator
 
-from gdxarray import __version__
+import gdxarray
 from gdxarray.errors import GenomedataError
 
 #: Exit statuses.
@@ -54,14 +54,27 @@ def make_parser(prog: str, description: str | None = None, *,
 
 
 def version_string(prog: str) -> str:
-    return f"{prog} (gdxarray {__version__})"
+    return f"{prog} (gdxarray {gdxarray.__version__})"
+
+
+class _VersionAction(argparse.Action):
+    """argparse's "version" action, with the version looked up only when asked
+    (reading package metadata would cost every command ~25 ms at start-up)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser._print_message(version_string(parser.prog) + "\n", sys.stdout)
+        parser.exit()
 
 
 def add_version(parser: argparse._ActionsContainer, prog: str, *,
                 short: bool = False) -> None:
     """``--version`` (``-V/--version`` with *short*, as genomedata-load-data has)."""
     flags = ("-V", "--version") if short else ("--version",)
-    parser.add_argument(*flags, action="version", version=version_string(prog),
+    parser.add_argument(*flags, action=_VersionAction,
                         help="print the program name and gdxarray version, then exit")
 
 

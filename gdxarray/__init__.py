@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .errors import (
     ChromosomeDirtyError, ChromosomeNotFoundError, GenomedataDirtyWarning, GenomedataError,
     IncompleteTrackError, IncompleteTrackWarning, NotAnArchiveError, OverlapWarning,
@@ -32,13 +30,16 @@ def __getattr__(name: str):
         from . import load
 
         return getattr(load, name)
+    if name == "__version__":  # importlib.metadata costs ~25 ms: not on every command start
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("gdxarray")
+        except PackageNotFoundError:  # running from a source tree
+            value = "0.0.0+unknown"
+        globals()["__version__"] = value
+        return value
     raise AttributeError(f"module 'gdxarray' has no attribute {name!r}")
-
-
-try:
-    __version__ = version("gdxarray")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+unknown"
 
 __all__ = sorted([
     "Chromosome", "Genome", "Supercontig", *_LOADERS,
