@@ -167,7 +167,9 @@ class ContinuousArray(_GenomeArray):
         return data[..., 0] if scalar_col else data
 
     def _read_range(self, g0: int, g1: int, cols: np.ndarray) -> np.ndarray:
-        out = np.empty((max(0, g1 - g0), cols.size), dtype=self.dtype)
+        # Fortran order: each track is decoded straight into a contiguous column,
+        # and reductions along position (the usual ones) read columns
+        out = np.empty((max(0, g1 - g0), cols.size), dtype=self.dtype, order="F")
         pos = g0
         for ci, a, b, g in self.layout.pieces(g0, g1):
             if g > pos:  # cannot happen (chromosomes are contiguous) but stay safe
