@@ -889,6 +889,46 @@ class Bench:
                              f"that floor the least possible ratio here is "
                              f"{(raw + fl) / raw:.2f}×")
 
+    def limit_processes(self, raws: list, r1, reps: int) -> None:
+        """The machine's own 2-process scaling of the same inflate work.
+
+        Two forked children inflate half of the chunks each (inherited, not sent);
+        time(1 thread) / time(2 processes) is the most any 2-worker dask setup can
+        gain on work that is mostly inflating.  On a VM whose two logical CPUs
+        share a core it is well under 2.
+        """
+        import multiprocessing as mp
+        import zlib
+
+        def part(lo: int, hi: int) -> None:
+            for r in raws[lo:hi]:
+                zlib.decompress(r)
+
+        try:
+            ctx = mp.get_context("fork")
+        except ValueError:  # pragma: no cover - no fork on this platform
+            return
+        row = self.res.row("limit_zlib2p", "raw zlib.decompress of every stored chunk, "
+                           "2 processes", "limit")
+        half = len(raws) // 2
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            procs = [ctx.Process(target=part, args=span)
+                     for span in ((0, half), (half, len(raws)))]
+            for pr in procs:
+                pr.start()
+            for pr in procs:
+                pr.join()
+            row.add(OURS, time.perf_counter() - t0)
+        one, two = r1.value(OURS), row.value(OURS)
+        if one and two:
+            row.notes.append(f"scaling time(1 thread) / time(2 processes) = {one / two:.2f}×, "
+                             "fork and start-up included")
+            scale = self.res.get("dask_scaling")
+            if scale is not None and scale.value(OURS):
+                scale.notes.append(f"this machine's own 2-process scaling of raw inflate in "
+                                   f"the same run: {one / two:.2f}× (limit rows)")
+
     def sec_size(self) -> None:
         self.ensure_final()
         row = self.res.row("size", "archive size on disk (3 tracks)", "size", kind="size")
@@ -997,6 +1037,7 @@ class Bench:
         r1.notes.append(f"{len(raws):,} chunks, {mb(comp)} → {mb(out_bytes)}; "
                         f"{out_bytes / 1e6 / r1.value(OURS):,.0f} MB/s out")
         r2.notes.append(f"{out_bytes / 1e6 / r2.value(OURS):,.0f} MB/s out")
+        self.limit_processes(raws, r1, reps)
         rr.notes.append(f"{len(raws) / t_collect:,.0f} chunks/s incl. chunk_info")
         rf.notes.append(f"{mb(fbytes)}, {fbytes / 1e6 / rf.value(OURS):,.0f} MB/s")
 
