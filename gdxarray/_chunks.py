@@ -287,12 +287,23 @@ def _unshuffle_into(data: bytes, plan: LeafPlan, dest: np.ndarray, r0: int, r1: 
         else:
             dest[:] = planes.reshape(4, m)[:, r0:r1].T.copy().view(fmt.CONTINUOUS_DTYPE)[:, 0]
         return
-    target = dest if dest.flags.c_contiguous else np.empty(r1 - r0, fmt.CONTINUOUS_DTYPE)
-    as_bytes = target.view(np.uint8).reshape(r1 - r0, 4)
-    for b in range(4):
-        as_bytes[:, b] = planes[b * m + r0:b * m + r1]
-    if target is not dest:
-        dest[:] = target
+    _unshuffle(planes.reshape(1, 4, m)[:, :, r0:r1], dest)
+
+
+def _unshuffle(planes: np.ndarray, dest: np.ndarray) -> None:
+    """Byte planes ``(n, 4, rows)`` of *n* shuffled runs into *dest* (float32, n * rows).
+
+    Four strided copies, one per byte; large ones release the GIL.  A strided
+    *dest* (a column of a C-ordered block) goes through a per-thread scratch buffer.
+    """
+    n, _, rows = planes.shape
+    contiguous = dest.flags.c_contiguous
+    target = dest.view(np.uint8) if contiguous else _scratch("target", n * rows * 4)
+    as_bytes = target.reshape(n, rows, 4)
+    for byte in range(4):
+        as_bytes[:, :, byte] = planes[:, byte, :]
+    if not contiguous:
+        dest[:] = target.view(fmt.CONTINUOUS_DTYPE)
 
 
 def _inflate_chunk(plan: LeafPlan, loc: tuple[int | None, int]) -> bytes:
@@ -407,14 +418,7 @@ def _flush(plan: LeafPlan, locs: list, out: np.ndarray, at: int) -> None:
     if not plan.shuffle:
         dest[:] = joined.view(fmt.CONTINUOUS_DTYPE)
         return
-    planes = joined.reshape(n, 4, cr)
-    contiguous = dest.flags.c_contiguous
-    target = dest.view(np.uint8) if contiguous else _scratch("target", n * size)
-    as_bytes = target.reshape(n, cr, 4)
-    for byte in range(4):
-        as_bytes[:, :, byte] = planes[:, byte, :]
-    if not contiguous:
-        dest[:] = target.view(fmt.CONTINUOUS_DTYPE)
+    _unshuffle(joined.reshape(n, 4, cr), dest)
 
 
 def forget(path: str) -> None:
