@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 from .errors import (
-    ChromosomeDirtyError, ChromosomeNotFoundError, GenomedataDirtyWarning, GenomedataError,
+    ChromosomeDirtyError, ChromosomeNotFoundError, CorruptChunkError, GenomedataDirtyWarning,
+    GenomedataError,
     IncompleteTrackError, IncompleteTrackWarning, NotAnArchiveError, OverlapWarning,
     ParseError, ReadOnlyError, TrackExistsError, TrackNotFoundError, TrackNotOpenError,
     UnsupportedError,
@@ -43,7 +44,8 @@ def __getattr__(name: str):
 
 __all__ = sorted([
     "Chromosome", "Genome", "Supercontig", *_LOADERS,
-    "ChromosomeDirtyError", "ChromosomeNotFoundError", "FILE_MODE_CHROMS", "FORMAT_VERSION",
+    "ChromosomeDirtyError", "ChromosomeNotFoundError", "CorruptChunkError", "FILE_MODE_CHROMS",
+    "FORMAT_VERSION",
     "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
     "IncompleteTrackWarning", "NotAnArchiveError", "OverlapWarning", "ParseError",
     "ReadOnlyError", "TrackExistsError", "TrackNotFoundError", "TrackNotOpenError",

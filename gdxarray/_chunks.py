@@ -4,13 +4,10 @@ HDF5 decompresses inside the library call, under the one HDF5 lock, chunk by
 chunk with its own per-call overhead.  For the archives the format defines
 (float32, one track per chunk, zlib with or without shuffle) we instead ask
 HDF5 only *where* each chunk is (cached), read the bytes with ``os.pread``
-and inflate them outside the lock (zlib and libdeflate release the GIL), so
-threads scale and a 1 bp read costs one small inflate.  Anything else (other
-filters, a chunk whose filter was skipped, archives open for writing) takes
-the ordinary PyTables path.
-
-libdeflate (the optional ``deflate`` package) inflates the same zlib streams
-about twice as fast as zlib; it is used when installed.
+and decode them outside the lock (:mod:`gdxarray._native`: libdeflate and
+blosc2's unshuffle, both releasing the GIL), so threads scale and a 1 bp read
+costs one small inflate.  Anything else (other filters, a chunk whose filter
+was skipped, archives open for writing) takes the ordinary PyTables path.
 """
 
 from __future__ import annotations
@@ -18,22 +15,14 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import zlib
 from collections import OrderedDict
 
 import numpy as np
 
 from . import format as fmt
+from ._native import INFLATE, INFLATE_ERRORS, UNSHUFFLE, address, inflate
+from .errors import CorruptChunkError
 from .store import HDF5_LOCK
-
-try:  # measured: ~2x faster inflate than zlib on these chunks
-    import deflate as _deflate
-
-    def _inflate(data: bytes, size: int) -> bytes:
-        return _deflate.zlib_decompress(data, size)
-except ImportError:  # pragma: no cover - optional accelerator
-    def _inflate(data: bytes, size: int) -> bytes:
-        return zlib.decompress(data, bufsize=size)
 
 _MISSING = (None, 0)  # chunk never written: reads as the fill value
 
@@ -157,7 +146,7 @@ def make_plan(leaf) -> LeafPlan | None:
 
 
 class _ChunkCache:
-    """A small LRU of inflated chunks (bytes), bounded in bytes."""
+    """A small LRU of inflated chunks (byte arrays), bounded in bytes."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -172,7 +161,7 @@ class _ChunkCache:
                 self.items.move_to_end(key)
             return value
 
-    def put(self, key, value: bytes) -> None:
+    def put(self, key, value: np.ndarray) -> None:
         if len(value) > self.max_bytes:
             return
         with self.lock:
@@ -273,47 +262,119 @@ def list_locations(leaf, plan: LeafPlan) -> None:
     plan.locations.update(zip(zip(ks.tolist(), cols.tolist()), zip(addrs, sizes)))
 
 
-def _unshuffle_into(data: bytes, plan: LeafPlan, dest: np.ndarray, r0: int, r1: int) -> None:
-    """Rows [r0, r1) of a decoded chunk into *dest* (float32, length r1 - r0)."""
-    planes = np.frombuffer(data, dtype=np.uint8)
-    if not plan.shuffle:
-        dest[:] = planes.view(fmt.CONTINUOUS_DTYPE)[r0:r1]
-        return
-    # shuffle stores byte 0 of every value, then byte 1, ...: gather back
-    m = plan.chunk_rows
-    if r1 - r0 < 256:  # a few values: one transposing copy beats four strided ones
-        if dest.flags.c_contiguous:
-            dest.view(np.uint8).reshape(r1 - r0, 4)[...] = planes.reshape(4, m)[:, r0:r1].T
-        else:
-            dest[:] = planes.reshape(4, m)[:, r0:r1].T.copy().view(fmt.CONTINUOUS_DTYPE)[:, 0]
-        return
-    _unshuffle(planes.reshape(1, 4, m)[:, :, r0:r1], dest)
+def _corrupt(plan: LeafPlan, offset: int, why: str) -> CorruptChunkError:
+    return CorruptChunkError(f"{plan.stamp[0]}: the chunk stored at byte {offset:,} is "
+                             f"corrupt ({why})")
 
 
-def _unshuffle(planes: np.ndarray, dest: np.ndarray) -> None:
-    """Byte planes ``(n, 4, rows)`` of *n* shuffled runs into *dest* (float32, n * rows).
+def _pread_exact(plan: LeafPlan, buf: np.ndarray, offset: int) -> None:
+    got = os.preadv(FDS.get(plan.stamp), [buf], offset)
+    if got != buf.size:
+        raise _corrupt(plan, offset, f"the file ends {got:,} bytes into it: truncated?")
 
-    Four strided copies, one per byte; large ones release the GIL.  A strided
-    *dest* (a column of a C-ordered block) goes through a per-thread scratch buffer.
-    """
-    n, _, rows = planes.shape
+
+def _fill(plan: LeafPlan, raw: np.ndarray, parts: list, into: np.ndarray, size: int) -> None:
+    """Stored chunks ``raw[at:at + nbytes]``, one per ``(at, nbytes, offset)`` of
+    *parts*, inflated (or copied) into consecutive *size*-byte slots of *into*."""
+    if not plan.compressed:
+        for i, (at, nbytes, offset) in enumerate(parts):
+            if nbytes != size:
+                raise _corrupt(plan, offset, f"{nbytes:,} bytes stored, not {size:,}")
+            into[i * size:(i + 1) * size] = raw[at:at + nbytes]
+    elif INFLATE is not None:
+        decompress, d = INFLATE.decoder()
+        rp, dp = address(raw), address(into)
+        for i, (at, nbytes, offset) in enumerate(parts):
+            rc = decompress(d, rp + at, nbytes, dp + i * size, size, None)
+            if rc:
+                raise _corrupt(plan, offset, INFLATE.reason(rc))
+    else:
+        view = memoryview(raw)
+        for i, (at, nbytes, offset) in enumerate(parts):
+            try:
+                data = inflate(view[at:at + nbytes], size)
+            except INFLATE_ERRORS as exc:
+                raise _corrupt(plan, offset, str(exc)) from None
+            if len(data) != size:
+                raise _corrupt(plan, offset, f"decodes to {len(data):,} bytes, not {size:,}")
+            into[i * size:(i + 1) * size] = np.frombuffer(data, dtype=np.uint8)
+
+
+def _decode(plan: LeafPlan, raw: np.ndarray, parts: list, dest: np.ndarray) -> None:
+    """Whole stored chunks *parts* of *raw* (see :func:`_fill`) into *dest*
+    (float32, ``len(parts) * chunk_rows``; a strided column is fine)."""
+    size = plan.chunk_rows * fmt.CONTINUOUS_DTYPE.itemsize
+    n = len(parts)
     contiguous = dest.flags.c_contiguous
-    target = dest.view(np.uint8) if contiguous else _scratch("target", n * rows * 4)
-    as_bytes = target.reshape(n, rows, 4)
-    for byte in range(4):
-        as_bytes[:, :, byte] = planes[:, byte, :]
+    target = dest.view(np.uint8) if contiguous else _scratch("target", n * size)
+    if not plan.shuffle:
+        _fill(plan, raw, parts, target, size)
+    elif UNSHUFFLE is not None and INFLATE is not None and plan.compressed:
+        # chunk by chunk: inflate into a small buffer the unshuffle then reads from cache
+        one = _scratch("one", size)
+        decompress, d = INFLATE.decoder()
+        rp, op, tp = address(raw), address(one), address(target)
+        for i, (at, nbytes, offset) in enumerate(parts):
+            rc = decompress(d, rp + at, nbytes, op, size, None)
+            if rc:
+                raise _corrupt(plan, offset, INFLATE.reason(rc))
+            UNSHUFFLE(4, size, op, tp + i * size)
+    elif UNSHUFFLE is not None:
+        joined = _scratch("joined", n * size)
+        _fill(plan, raw, parts, joined, size)
+        jp, tp = address(joined), address(target)
+        for i in range(n):
+            UNSHUFFLE(4, size, jp + i * size, tp + i * size)
+    else:
+        joined = _scratch("joined", n * size)
+        _fill(plan, raw, parts, joined, size)
+        _unshuffle(joined.reshape(n, 4, plan.chunk_rows), target.view(fmt.CONTINUOUS_DTYPE))
     if not contiguous:
         dest[:] = target.view(fmt.CONTINUOUS_DTYPE)
 
 
-def _inflate_chunk(plan: LeafPlan, loc: tuple[int | None, int]) -> bytes:
-    offset, size = loc
-    raw = os.pread(FDS.get(plan.stamp), size, offset)
-    nbytes = plan.chunk_rows * fmt.CONTINUOUS_DTYPE.itemsize
-    return _inflate(raw, nbytes) if plan.compressed else raw
+def _unshuffle(planes: np.ndarray, dest: np.ndarray) -> None:
+    """Byte planes ``(n, 4, rows)`` of *n* shuffled runs into *dest* (contiguous
+    float32, n * rows): four strided numpy copies, where blosc2 is missing."""
+    n, _, rows = planes.shape
+    as_bytes = dest.view(np.uint8).reshape(n, rows, 4)
+    for byte in range(4):
+        as_bytes[:, :, byte] = planes[:, byte, :]
 
 
-def inflated(plan: LeafPlan, loc: tuple[int | None, int]) -> bytes:
+def _rows_into(data: np.ndarray, plan: LeafPlan, dest: np.ndarray, r0: int, r1: int) -> None:
+    """Rows [r0, r1) of an inflated chunk (still shuffled) into *dest* (float32)."""
+    if not plan.shuffle:
+        dest[:] = data.view(fmt.CONTINUOUS_DTYPE)[r0:r1]
+        return
+    # shuffle stores byte 0 of every value, then byte 1, ...: gather back
+    m = plan.chunk_rows
+    if r1 - r0 < 256:  # a few values: one transposing copy
+        if dest.flags.c_contiguous:
+            dest.view(np.uint8).reshape(r1 - r0, 4)[...] = data.reshape(4, m)[:, r0:r1].T
+        else:
+            dest[:] = data.reshape(4, m)[:, r0:r1].T.copy().view(fmt.CONTINUOUS_DTYPE)[:, 0]
+        return
+    decoded = _scratch("decoded", data.size)
+    if UNSHUFFLE is not None:
+        UNSHUFFLE(4, data.size, address(data), address(decoded))
+    else:
+        _unshuffle(data.reshape(1, 4, m), decoded.view(fmt.CONTINUOUS_DTYPE))
+    dest[:] = decoded.view(fmt.CONTINUOUS_DTYPE)[r0:r1]
+
+
+def _stored_chunk(plan: LeafPlan, loc: tuple[int | None, int]) -> np.ndarray:
+    """One stored chunk, inflated but still shuffled, in a new byte array."""
+    offset, nbytes = loc
+    size = plan.chunk_rows * fmt.CONTINUOUS_DTYPE.itemsize
+    raw = _scratch("chunk", nbytes)
+    _pread_exact(plan, raw, offset)
+    out = np.empty(size, dtype=np.uint8)
+    _fill(plan, raw, [(0, nbytes, offset)], out, size)
+    return out
+
+
+def inflated(plan: LeafPlan, loc: tuple[int | None, int]) -> np.ndarray:
     """The chunk at *loc* inflated (still shuffled), through the cache (no lock needed).
 
     The cache keeps inflated bytes, not decoded values: a small read then
@@ -322,7 +383,7 @@ def inflated(plan: LeafPlan, loc: tuple[int | None, int]) -> bytes:
     key = (plan.stamp, loc[0])
     data = CHUNK_CACHE.get(key)
     if data is None:
-        data = _inflate_chunk(plan, loc)
+        data = _stored_chunk(plan, loc)
         CHUNK_CACHE.put(key, data)
     return data
 
@@ -365,12 +426,10 @@ def read_column(leaf, plan: LeafPlan, col: int, a: int, b: int, out: np.ndarray)
             batch = []
         if loc[0] is None:
             out[lo - a:hi - a] = np.nan
-        elif streaming:
-            _unshuffle_into(_inflate_chunk(plan, loc), plan, out[lo - a:hi - a],
-                            lo - k * cr, hi - k * cr)
         else:
-            _unshuffle_into(inflated(plan, loc), plan, out[lo - a:hi - a],
-                            lo - k * cr, hi - k * cr)
+            # a long read's partial end chunks skip the cache (left to small reads)
+            data = _stored_chunk(plan, loc) if streaming else inflated(plan, loc)
+            _rows_into(data, plan, out[lo - a:hi - a], lo - k * cr, hi - k * cr)
     if batch:
         _flush(plan, batch, out, batch_start - a)
     return True
@@ -396,29 +455,24 @@ def _scratch(name: str, nbytes: int) -> np.ndarray:
 def _flush(plan: LeafPlan, locs: list, out: np.ndarray, at: int) -> None:
     """Decode whole chunks *locs* (consecutive) into ``out[at:]``.
 
-    Unshuffling a batch is four large numpy copies, which release the GIL;
-    chunk by chunk they are small and do not, so scan threads would queue on it.
+    Reads and decodes go through per-thread buffers: a batch allocates nothing.
     """
-    cr = plan.chunk_rows
-    n = len(locs)
-    size = cr * fmt.CONTINUOUS_DTYPE.itemsize
     first = min(loc[0] for loc in locs)
     span = max(loc[0] + loc[1] for loc in locs) - first
-    if span <= 2 * sum(loc[1] for loc in locs):
+    stored = sum(loc[1] for loc in locs)
+    if span <= 2 * stored:
         # chunks written one after another: one read for the batch
-        raw = memoryview(os.pread(FDS.get(plan.stamp), span, first))
-        parts = [raw[o - first:o - first + nb] for o, nb in locs]
-        chunks = [_inflate(x, size) for x in parts] if plan.compressed else parts
+        raw = _scratch("raw", span)
+        _pread_exact(plan, raw, first)
+        parts = [(o - first, nb, o) for o, nb in locs]
     else:
-        chunks = [_inflate_chunk(plan, loc) for loc in locs]
-    joined = _scratch("joined", n * size)
-    for i, data in enumerate(chunks):
-        joined[i * size:(i + 1) * size] = np.frombuffer(data, dtype=np.uint8)
-    dest = out[at:at + n * cr]
-    if not plan.shuffle:
-        dest[:] = joined.view(fmt.CONTINUOUS_DTYPE)
-        return
-    _unshuffle(joined.reshape(n, 4, cr), dest)
+        raw = _scratch("raw", stored)
+        parts, pos = [], 0
+        for o, nb in locs:
+            _pread_exact(plan, raw[pos:pos + nb], o)
+            parts.append((pos, nb, o))
+            pos += nb
+    _decode(plan, raw, parts, out[at:at + len(locs) * plan.chunk_rows])
 
 
 def forget(path: str) -> None:

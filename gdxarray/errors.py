@@ -63,6 +63,10 @@ class ArchiveExistsError(GenomedataError, FileExistsError):
     """load-seq would overwrite an existing archive."""
 
 
+class CorruptChunkError(GenomedataError, OSError):
+    """A stored chunk that does not decode (damaged or truncated file)."""
+
+
 class ReadOnlyError(GenomedataError, OSError):
     """A write through an archive opened read-only."""
 

@@ -25,7 +25,8 @@ from tables.exceptions import NoSuchChunkError
 from .. import format as fmt
 from ._common import deflate
 
-from .._chunks import _CHUNK_ITER, _base_address, _inflate, stored_chunks
+from .._chunks import _CHUNK_ITER, _base_address, stored_chunks
+from .._native import inflate
 
 _ITEM = fmt.CONTINUOUS_DTYPE.itemsize
 
@@ -137,7 +138,7 @@ class ColumnChunks:
             skipped = mask is not None and mask & (1 << self.pipeline.index("deflate"))
             if not skipped:
                 try:
-                    data = _inflate(raw, self.rows * _ITEM)
+                    data = inflate(raw, self.rows * _ITEM)
                 except Exception:  # noqa: BLE001 - zlib.error / libdeflate error
                     if mask is not None or len(raw) != self.rows * _ITEM:
                         raise
