@@ -348,19 +348,24 @@ def _rows_into(data: np.ndarray, plan: LeafPlan, dest: np.ndarray, r0: int, r1: 
         dest[:] = data.view(fmt.CONTINUOUS_DTYPE)[r0:r1]
         return
     # shuffle stores byte 0 of every value, then byte 1, ...: gather back
-    m = plan.chunk_rows
-    if r1 - r0 < 256:  # a few values: one transposing copy
+    m, n = plan.chunk_rows, r1 - r0
+    if n < 256:  # a few values: one transposing copy
         if dest.flags.c_contiguous:
-            dest.view(np.uint8).reshape(r1 - r0, 4)[...] = data.reshape(4, m)[:, r0:r1].T
+            dest.view(np.uint8).reshape(n, 4)[...] = data.reshape(4, m)[:, r0:r1].T
         else:
             dest[:] = data.reshape(4, m)[:, r0:r1].T.copy().view(fmt.CONTINUOUS_DTYPE)[:, 0]
         return
-    decoded = _scratch("decoded", data.size)
-    if UNSHUFFLE is not None:
+    if UNSHUFFLE is not None and 4 * n >= m:  # most of a chunk: SIMD over all of it
+        decoded = _scratch("decoded", data.size)
         UNSHUFFLE(4, data.size, address(data), address(decoded))
-    else:
-        _unshuffle(data.reshape(1, 4, m), decoded.view(fmt.CONTINUOUS_DTYPE))
-    dest[:] = decoded.view(fmt.CONTINUOUS_DTYPE)[r0:r1]
+        dest[:] = decoded.view(fmt.CONTINUOUS_DTYPE)[r0:r1]
+        return
+    # a part: four strided copies of just its rows (measured faster below a quarter)
+    contiguous = dest.flags.c_contiguous
+    target = dest if contiguous else _scratch("target", 4 * n).view(fmt.CONTINUOUS_DTYPE)
+    _unshuffle(data.reshape(1, 4, m)[:, :, r0:r1], target)
+    if not contiguous:
+        dest[:] = target
 
 
 def _stored_chunk(plan: LeafPlan, loc: tuple[int | None, int]) -> np.ndarray:

@@ -124,8 +124,14 @@ UNSHUFFLE = _load_unshuffle()
 
 
 def address(buf) -> int:
-    """Address of the first byte of a numpy array."""
-    return buf.__array_interface__["data"][0]
+    """Address of the first byte of a numpy array (0.4 us; ``.ctypes.data`` is 1.5 us)."""
+    try:
+        return ctypes.addressof(_BYTE.from_buffer(buf))
+    except TypeError:  # read-only
+        return buf.__array_interface__["data"][0]
+
+
+_BYTE = ctypes.c_char
 
 
 __all__ = ["INFLATE", "INFLATE_ERRORS", "UNSHUFFLE", "address", "inflate"]

@@ -73,6 +73,25 @@ def test_lanes_agree_with_the_truth(archive, lane):
         assert sum(len(b) for _, b in blocks) == 60_321 - 1_500
 
 
+@pytest.mark.parametrize("rows", [1, 255, 256, 300, 999, 1_000, 1_001, 2_500, 3_999])
+def test_part_of_a_chunk(big_chunks, lane, rows):
+    """A read inside one chunk: transposing copy, strided copies of its rows, or
+    SIMD over the whole chunk, chosen by size; C-ordered and single-track outputs."""
+    path, truth = big_chunks
+    want = truth["chr1"]
+    with Genome(path) as genome:
+        chrom = genome["chr1"]
+        for a in (4_000, 4_001, 8_000 - rows, 9_999 - rows):
+            np.testing.assert_array_equal(chrom[a:a + rows], want[a:a + rows])
+            np.testing.assert_array_equal(chrom[a:a + rows, "c"], want[a:a + rows, 2])
+
+
+@pytest.fixture(scope="module")
+def big_chunks(tmp_path_factory):
+    return make_genome(tmp_path_factory.mktemp("big") / "g.genomedata", chroms={"chr1": 12_000},
+                       tracks=["a", "b", "c"], chunk_rows=4_000, seed=9)
+
+
 def test_threads_decode_independently(archive):
     """Each thread has its own libdeflate decompressor and scratch buffers."""
     path, truth = archive
