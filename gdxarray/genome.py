@@ -29,7 +29,7 @@ import tables
 
 from . import format as fmt
 from ._read import (
-    continuous_node, normalize_columns, read_ahead, read_continuous, read_seq, seq_node,
+    continuous_node, empty, normalize_columns, read_ahead, read_continuous, read_seq, seq_node,
 )
 from .errors import (
     ChromosomeDirtyError, ChromosomeNotFoundError, GenomedataDirtyWarning, GenomedataError,
@@ -350,7 +350,7 @@ class Chromosome:
             yield from read_ahead(read, spans, cols.size)
             return
         for lo, hi in spans:
-            out = np.empty((hi - lo, cols.size), dtype=fmt.CONTINUOUS_DTYPE, order="F")
+            out = empty((hi - lo, cols.size), fmt.CONTINUOUS_DTYPE, order="F")
             read(lo, hi, out)
             yield lo, out
 

@@ -187,3 +187,18 @@ def test_unwritten_chunks_read_as_nan(tmp_path):
         np.testing.assert_array_equal(chrom[4_000:130_000, 0], want[4_000:130_000])
         blocks = list(chrom.iter_blocks(block_rows=60_000))
         np.testing.assert_array_equal(np.concatenate([b[:, 0] for _, b in blocks]), want)
+
+
+@pytest.mark.parametrize("shape,order", [((10, 3), "C"), ((1_500_000, 3), "F"),
+                                         ((1_000_001, 3), "C"), ((5_000_000,), "C")])
+def test_empty_lays_large_arrays_on_huge_pages(shape, order):
+    from gdxarray._read import empty
+
+    a = empty(shape, np.float32, order=order)
+    assert a.shape == shape and a.dtype == np.float32
+    assert a.flags.f_contiguous if order == "F" else a.flags.c_contiguous
+    assert a.flags.writeable and a.flags.owndata is (a.nbytes < 4 << 20)
+    if a.nbytes >= 4 << 20:
+        assert a.__array_interface__["data"][0] % (1 << 21) == 0
+    a[...] = 1.5  # the whole array is usable
+    assert float(a.sum(dtype=np.float64)) == 1.5 * a.size

@@ -15,7 +15,7 @@ from xarray.backends import BackendArray
 from xarray.core import indexing
 
 from .. import format as fmt
-from .._read import normalize_columns
+from .._read import empty, normalize_columns
 from .genome_index import GenomeLayout
 
 #: Positions requested as a vector are read as runs; two wanted positions
@@ -169,7 +169,7 @@ class ContinuousArray(_GenomeArray):
     def _read_range(self, g0: int, g1: int, cols: np.ndarray) -> np.ndarray:
         # Fortran order: each track is decoded straight into a contiguous column,
         # and reductions along position (the usual ones) read columns
-        out = np.empty((max(0, g1 - g0), cols.size), dtype=self.dtype, order="F")
+        out = empty((max(0, g1 - g0), cols.size), self.dtype, order="F")
         pos = g0
         for ci, a, b, g in self.layout.pieces(g0, g1):
             if g > pos:  # cannot happen (chromosomes are contiguous) but stay safe
