@@ -369,14 +369,27 @@ def _rows_into(data: np.ndarray, plan: LeafPlan, dest: np.ndarray, r0: int, r1: 
 
 
 def _stored_chunk(plan: LeafPlan, loc: tuple[int | None, int]) -> np.ndarray:
-    """One stored chunk, inflated but still shuffled, in a new byte array."""
+    """One stored chunk, inflated but still shuffled (a read-only byte array).
+
+    The small-read path, once per cache miss.  It inflates with the ``deflate``
+    package's own call (``bytes`` out, GIL held): measured 3-5 us a chunk less
+    than the ctypes lane, whose GIL release pays off in bulk decoding.
+    """
     offset, nbytes = loc
     size = plan.chunk_rows * fmt.CONTINUOUS_DTYPE.itemsize
-    raw = _scratch("chunk", nbytes)
-    _pread_exact(plan, raw, offset)
-    out = np.empty(size, dtype=np.uint8)
-    _fill(plan, raw, [(0, nbytes, offset)], out, size)
-    return out
+    raw = os.pread(FDS.get(plan.stamp), nbytes, offset)
+    if len(raw) != nbytes:
+        raise _corrupt(plan, offset, f"the file ends {len(raw):,} bytes into it: truncated?")
+    if not plan.compressed:
+        data = raw
+    else:
+        try:
+            data = inflate(raw, size)
+        except INFLATE_ERRORS as exc:
+            raise _corrupt(plan, offset, str(exc)) from None
+    if len(data) != size:
+        raise _corrupt(plan, offset, f"{len(data):,} bytes where a chunk holds {size:,}")
+    return np.frombuffer(data, dtype=np.uint8)
 
 
 def inflated(plan: LeafPlan, loc: tuple[int | None, int]) -> np.ndarray:

@@ -10,6 +10,7 @@ supercontig (and per run of adjacent track columns).
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 from collections import deque
@@ -40,7 +41,7 @@ def empty(shape, dtype, order: str = "C") -> np.ndarray:
     so it costs no memory.
     """
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize  # (np.prod costs ~5 us: a small read's budget)
     if nbytes < 4 << 20:
         return np.empty(shape, dtype=dtype, order=order)
     raw = np.empty(-(-nbytes // _HUGE_PAGE) * _HUGE_PAGE + _HUGE_PAGE, dtype=np.uint8)
