@@ -4,9 +4,9 @@ HDF5 decompresses inside the library call, under the one HDF5 lock, chunk by
 chunk with its own per-call overhead.  For the archives the format defines
 (float32, one track per chunk, zlib with or without shuffle) we instead ask
 HDF5 only *where* each chunk is (cached), read the bytes with ``os.pread``
-and decode them outside the lock (:mod:`gdxarray._native`: libdeflate and
-blosc2's unshuffle, both releasing the GIL), so threads scale and a 1 bp read
-costs one small inflate.  Anything else (other filters, a chunk whose filter
+and decode them outside the lock (:mod:`gdxarray._native`: libdeflate, with
+the GIL released, and blosc2's SIMD unshuffle), so threads scale and a 1 bp
+read costs one small inflate.  Anything else (other filters, a chunk whose filter
 was skipped, archives open for writing) takes the ordinary PyTables path.
 """
 
