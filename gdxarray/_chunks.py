@@ -25,6 +25,7 @@ from .errors import CorruptChunkError
 from .store import HDF5_LOCK
 
 _MISSING = (None, 0)  # chunk never written: reads as the fill value
+_PREADV = hasattr(os, "preadv")
 
 
 def _load_chunk_iter():
@@ -129,8 +130,8 @@ class LeafPlan:
 
 def make_plan(leaf) -> LeafPlan | None:
     """A raw-read plan for *leaf* if its layout and filters allow one (call under HDF5_LOCK)."""
-    if sys.byteorder != "little" or leaf._v_file.mode != "r":
-        return None
+    if sys.byteorder != "little" or leaf._v_file.mode != "r" or not hasattr(os, "pread"):
+        return None  # (no os.pread on Windows: PyTables reads there)
     chunkshape = leaf.chunkshape
     if chunkshape is None or len(chunkshape) != 2 or int(chunkshape[1]) != 1:
         return None
@@ -268,7 +269,13 @@ def _corrupt(plan: LeafPlan, offset: int, why: str) -> CorruptChunkError:
 
 
 def _pread_exact(plan: LeafPlan, buf: np.ndarray, offset: int) -> None:
-    got = os.preadv(FDS.get(plan.stamp), [buf], offset)
+    fd = FDS.get(plan.stamp)
+    if _PREADV:
+        got = os.preadv(fd, [buf], offset)
+    else:  # platforms without preadv (older macOS)
+        data = os.pread(fd, buf.size, offset)
+        got = len(data)
+        buf[:got] = np.frombuffer(data, dtype=np.uint8)
     if got != buf.size:
         raise _corrupt(plan, offset, f"the file ends {got:,} bytes into it: truncated?")
 

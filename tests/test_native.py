@@ -171,3 +171,14 @@ def test_damaged_chunk_is_a_clear_error(tmp_path, lane, span):
             chrom[span[0]:span[1]]
         assert str(path) in str(info.value)
         assert isinstance(info.value, OSError)
+
+
+def test_reads_without_preadv(archive, monkeypatch):
+    """Where os.preadv is missing, batches are read with os.pread and copied."""
+    monkeypatch.setattr(_chunks, "_PREADV", False)
+    _chunks.CHUNK_CACHE.clear()
+    path, truth = archive
+    with Genome(path) as genome:
+        chrom = genome["chr1"]
+        np.testing.assert_array_equal(chrom[21_500:60_321], truth["chr1"][21_500:60_321])
+        np.testing.assert_array_equal(chrom[0:20_000, "c"], truth["chr1"][0:20_000, 2])
