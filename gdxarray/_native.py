@@ -117,12 +117,6 @@ def _load_unshuffle():
     return function
 
 
-#: libdeflate (see :meth:`_LibDeflate.decoder`), or None.
-INFLATE = _load_inflate()
-#: ``UNSHUFFLE(typesize, nbytes, src, dst) -> nbytes`` (addresses), or None.
-UNSHUFFLE = _load_unshuffle()
-
-
 def address(buf) -> int:
     """Address of the first byte of a numpy array (0.4 us; ``.ctypes.data`` is 1.5 us)."""
     try:
@@ -132,6 +126,33 @@ def address(buf) -> int:
 
 
 _BYTE = ctypes.c_char
+
+
+def _self_test(inflate_lib, unshuffle) -> tuple:
+    """Check each routine on a known input; one that disagrees (another build,
+    another ABI) is dropped rather than trusted with an archive's bytes."""
+    import numpy as np
+
+    values = np.arange(-1000, 1000, dtype=np.float32) * np.float32(0.37)
+    shuffled = values.view(np.uint8).reshape(-1, 4).T.copy().reshape(-1)  # HDF5's layout
+    if inflate_lib is not None:
+        stream = np.frombuffer(zlib.compress(shuffled.tobytes()), dtype=np.uint8).copy()
+        out = np.zeros_like(shuffled)
+        decompress, d = inflate_lib.decoder()
+        if (decompress(d, address(stream), stream.size, address(out), out.size, None) != 0
+                or not np.array_equal(out, shuffled)):
+            inflate_lib = None
+    if unshuffle is not None:
+        out = np.zeros_like(values)
+        if (unshuffle(4, shuffled.size, address(shuffled), address(out)) != shuffled.size
+                or not np.array_equal(out, values)):
+            unshuffle = None
+    return inflate_lib, unshuffle
+
+
+#: libdeflate (see :meth:`_LibDeflate.decoder`), or None.
+#: ``UNSHUFFLE(typesize, nbytes, src, dst) -> nbytes`` (addresses), or None.
+INFLATE, UNSHUFFLE = _self_test(_load_inflate(), _load_unshuffle())
 
 
 __all__ = ["INFLATE", "INFLATE_ERRORS", "UNSHUFFLE", "address", "inflate"]

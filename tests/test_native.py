@@ -182,3 +182,20 @@ def test_reads_without_preadv(archive, monkeypatch):
         chrom = genome["chr1"]
         np.testing.assert_array_equal(chrom[21_500:60_321], truth["chr1"][21_500:60_321])
         np.testing.assert_array_equal(chrom[0:20_000, "c"], truth["chr1"][0:20_000, 2])
+
+
+def test_self_test_drops_a_routine_that_disagrees():
+    """A routine from another build or ABI is checked on known bytes at import."""
+    if _native.INFLATE is None or _native.UNSHUFFLE is None:
+        pytest.skip("the C lane is not available here")
+    assert _native._self_test(_native.INFLATE, _native.UNSHUFFLE) == (
+        _native.INFLATE, _native.UNSHUFFLE)
+
+    def does_nothing(typesize, nbytes, src, dst):
+        return nbytes  # claims success, writes nothing
+
+    class WrongInflate:
+        def decoder(self):
+            return (lambda d, src, nsrc, dst, ndst, actual: 0), None
+
+    assert _native._self_test(WrongInflate(), does_nothing) == (None, None)
