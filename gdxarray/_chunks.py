@@ -268,6 +268,11 @@ def _corrupt(plan: LeafPlan, offset: int, why: str) -> CorruptChunkError:
                              f"corrupt ({why})")
 
 
+def _check_read(plan: LeafPlan, offset: int, got: int, wanted: int) -> None:
+    if got != wanted:
+        raise _corrupt(plan, offset, f"the file ends {got:,} bytes into it: truncated?")
+
+
 def _pread_exact(plan: LeafPlan, buf: np.ndarray, offset: int) -> None:
     fd = FDS.get(plan.stamp)
     if _PREADV:
@@ -276,35 +281,38 @@ def _pread_exact(plan: LeafPlan, buf: np.ndarray, offset: int) -> None:
         data = os.pread(fd, buf.size, offset)
         got = len(data)
         buf[:got] = np.frombuffer(data, dtype=np.uint8)
-    if got != buf.size:
-        raise _corrupt(plan, offset, f"the file ends {got:,} bytes into it: truncated?")
+    _check_read(plan, offset, got, buf.size)
+
+
+def _checked(plan: LeafPlan, stored, offset: int, size: int):
+    """A stored chunk's bytes, inflated if the leaf is compressed, checked to
+    fill exactly one chunk (*size* bytes)."""
+    data = stored
+    if plan.compressed:
+        try:
+            data = inflate(stored, size)
+        except INFLATE_ERRORS as exc:
+            raise _corrupt(plan, offset, str(exc)) from None
+    if len(data) != size:
+        raise _corrupt(plan, offset, f"{len(data):,} bytes where a chunk holds {size:,}")
+    return data
 
 
 def _fill(plan: LeafPlan, raw: np.ndarray, parts: list, into: np.ndarray, size: int) -> None:
     """Stored chunks ``raw[at:at + nbytes]``, one per ``(at, nbytes, offset)`` of
     *parts*, inflated (or copied) into consecutive *size*-byte slots of *into*."""
-    if not plan.compressed:
-        for i, (at, nbytes, offset) in enumerate(parts):
-            if nbytes != size:
-                raise _corrupt(plan, offset, f"{nbytes:,} bytes stored, not {size:,}")
-            into[i * size:(i + 1) * size] = raw[at:at + nbytes]
-    elif INFLATE is not None:
+    if plan.compressed and INFLATE is not None:
         decompress, d = INFLATE.decoder()
         rp, dp = address(raw), address(into)
         for i, (at, nbytes, offset) in enumerate(parts):
             rc = decompress(d, rp + at, nbytes, dp + i * size, size, None)
             if rc:
                 raise _corrupt(plan, offset, INFLATE.reason(rc))
-    else:
-        view = memoryview(raw)
-        for i, (at, nbytes, offset) in enumerate(parts):
-            try:
-                data = inflate(view[at:at + nbytes], size)
-            except INFLATE_ERRORS as exc:
-                raise _corrupt(plan, offset, str(exc)) from None
-            if len(data) != size:
-                raise _corrupt(plan, offset, f"decodes to {len(data):,} bytes, not {size:,}")
-            into[i * size:(i + 1) * size] = np.frombuffer(data, dtype=np.uint8)
+        return
+    view = memoryview(raw)
+    for i, (at, nbytes, offset) in enumerate(parts):
+        data = _checked(plan, view[at:at + nbytes], offset, size)
+        into[i * size:(i + 1) * size] = np.frombuffer(data, dtype=np.uint8)
 
 
 def _decode(plan: LeafPlan, raw: np.ndarray, parts: list, dest: np.ndarray) -> None:
@@ -385,18 +393,8 @@ def _stored_chunk(plan: LeafPlan, loc: tuple[int | None, int]) -> np.ndarray:
     offset, nbytes = loc
     size = plan.chunk_rows * fmt.CONTINUOUS_DTYPE.itemsize
     raw = os.pread(FDS.get(plan.stamp), nbytes, offset)
-    if len(raw) != nbytes:
-        raise _corrupt(plan, offset, f"the file ends {len(raw):,} bytes into it: truncated?")
-    if not plan.compressed:
-        data = raw
-    else:
-        try:
-            data = inflate(raw, size)
-        except INFLATE_ERRORS as exc:
-            raise _corrupt(plan, offset, str(exc)) from None
-    if len(data) != size:
-        raise _corrupt(plan, offset, f"{len(data):,} bytes where a chunk holds {size:,}")
-    return np.frombuffer(data, dtype=np.uint8)
+    _check_read(plan, offset, len(raw), nbytes)
+    return np.frombuffer(_checked(plan, raw, offset, size), dtype=np.uint8)
 
 
 def inflated(plan: LeafPlan, loc: tuple[int | None, int]) -> np.ndarray:
