@@ -21,6 +21,7 @@ import tables
 
 from . import format as fmt
 from . import _chunks
+from ._native import address
 from .store import HDF5_LOCK, Archive, ChromLayout
 
 
@@ -45,7 +46,7 @@ def empty(shape, dtype, order: str = "C") -> np.ndarray:
     if nbytes < 4 << 20:
         return np.empty(shape, dtype=dtype, order=order)
     raw = np.empty(-(-nbytes // _HUGE_PAGE) * _HUGE_PAGE + _HUGE_PAGE, dtype=np.uint8)
-    skip = -raw.__array_interface__["data"][0] % _HUGE_PAGE
+    skip = -address(raw) % _HUGE_PAGE
     return raw[skip:skip + nbytes].view(dtype).reshape(shape, order=order)
 
 
