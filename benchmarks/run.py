@@ -826,27 +826,17 @@ class Bench:
                     rx = self.random_regions(n, width, seed=seed + 1)
                     rr = self.random_regions(n, width, seed=seed + 2)
                     seed += 2
-                    tx = tr = 0.0
+                    spent = {OURS: 0.0, REF: 0.0}
+                    xr_first = ((OURS, via_xr, rx), (REF, via_raw, rr))
+                    raw_first = xr_first[::-1]
                     gc.collect()
                     for i in range(n):
-                        if i % 2:
+                        for impl, fn, rs in (raw_first if i % 2 else xr_first):
                             t0 = clock()
-                            via_raw(rr[i:i + 1])
-                            t1 = clock()
-                            via_xr(rx[i:i + 1])
-                            t2 = clock()
-                            tr += t1 - t0
-                            tx += t2 - t1
-                        else:
-                            t0 = clock()
-                            via_xr(rx[i:i + 1])
-                            t1 = clock()
-                            via_raw(rr[i:i + 1])
-                            t2 = clock()
-                            tx += t1 - t0
-                            tr += t2 - t1
-                    row.add(OURS, tx)
-                    row.add(REF, tr)
+                            fn(rs[i:i + 1])
+                            spent[impl] += clock() - t0
+                    row.add(OURS, spent[OURS])
+                    row.add(REF, spent[REF])
                 row.notes.append("both gdxarray; `da.isel(position=slice(s, e)).values` with "
                                  "`da = open_dataset(..., group=chrom).continuous` vs "
                                  "`chrom[s:e]`")
