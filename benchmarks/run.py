@@ -1172,6 +1172,8 @@ def parse_args(argv=None):
         args.reads = 2_000 if args.quick else 10_000
     if args.quick:
         args.skip_ref_seq = True
+    if not args.worker_saturation > 0:
+        p.error(f"--worker-saturation must be > 0 (or inf), not {args.worker_saturation}")
     if args.only:
         args.only = [s.strip() for s in args.only.split(",") if s.strip()]
         bad = [s for s in args.only if s not in SECTIONS and s != "memory"]
