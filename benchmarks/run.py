@@ -932,7 +932,7 @@ class Bench:
         one, two = r1.value(OURS), row.value(OURS)
         if one and two:
             row.notes.append(f"scaling time(1 thread) / time(2 processes) = {one / two:.2f}×, "
-                             "fork and start-up included")
+                             "fork, start-up and copy-on-write faults included")
             scale = self.res.get("dask_scaling")
             if scale is not None and scale.value(OURS):
                 scale.notes.append(f"this machine's own 2-process scaling of raw inflate in "
