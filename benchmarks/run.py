@@ -848,13 +848,13 @@ class Bench:
                 row.notes.append("both gdxarray; `da.isel(position=slice(s, e)).values` with "
                                  "`da = open_dataset(..., group=chrom).continuous` vs "
                                  "`chrom[s:e]`")
-                self.xarray_floor(width, n, label, reps, dss, via_raw)
+                self.xarray_floor(width, n, label, reps, das, via_raw)
                 for d in dss.values():
                     d.close()
         finally:
             g.close()
 
-    def xarray_floor(self, width: int, n: int, label: str, reps: int, dss: dict,
+    def xarray_floor(self, width: int, n: int, label: str, reps: int, das: dict,
                      via_raw) -> None:
         """xarray's own cost of the same call on in-memory data (no gdxarray involved).
 
@@ -868,11 +868,9 @@ class Bench:
 
         row = self.res.row(f"xr_floor_{width}", f"{n:,} random {label} region reads: the same "
                            "xarray call on an in-memory numpy DataArray", "xarray")
-        floors = {}
-        for c, d in dss.items():
-            da = d["continuous"]
-            floors[c] = xr.DataArray(np.zeros(da.shape, dtype=da.dtype), dims=da.dims,
-                                     coords=da.coords, name=da.name)
+        floors = {c: xr.DataArray(np.zeros(da.shape, dtype=da.dtype), dims=da.dims,
+                                  coords=da.coords, name=da.name)
+                  for c, da in das.items()}
         clock = time.perf_counter
         seed = 91 * width
         for _rep in range(reps):
