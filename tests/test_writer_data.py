@@ -446,3 +446,42 @@ def test_dense_fixedstep_runs_paint_over_existing_values(tmp_path):
     with Genome(str(arch)) as genome, pytest.warns(Warning):
         got = genome["chrA"][0:35_000, "t"]
     np.testing.assert_array_equal(got, model)
+
+
+# -- dense arrays ---------------------------------------------------------------
+def test_write_arrays_paints_pieces_in_any_order(tmp_path, writer_mode):
+    from gdxarray.writer import write_arrays
+
+    path = _agp_archive(tmp_path, writer_mode)
+    rng = np.random.default_rng(7)
+    truth = np.full(3000, np.nan, np.float32)
+    truth[:1000] = rng.normal(size=1000)
+    truth[1100:] = rng.normal(size=1900)
+    # out of order, overlapping (the later piece wins), NaN across the gap
+    pieces = [("chr1", 1100, truth[1100:3000]), ("chr1", 0, np.zeros(1000, np.float32)),
+              ("chr1", 0, truth[0:1500])]
+    summary = write_arrays(path, "b", pieces)
+    assert summary.chromosomes == ["chr1"] and summary.dropped == 0
+    np.testing.assert_array_equal(_read(path, "chr1", 1), truth)
+    assert np.isnan(_read(path, "chr1", 0)).all()  # the other track untouched
+    assert _attr(path, "chr1", fmt.ATTR_DIRTY)
+    assert _attr(path, "chr1", fmt.ATTR_INCOMPLETE) is None
+
+
+def test_write_arrays_refuses_values_in_gaps_or_drops_them(tmp_path, writer_mode):
+    from gdxarray.errors import GenomedataError
+    from gdxarray.writer import write_arrays
+
+    path = _agp_archive(tmp_path, writer_mode)
+    values = np.arange(3000, dtype=np.float32)
+    with pytest.raises(GenomedataError, match=r"chr1:1000 lies in an assembly gap"):
+        write_arrays(path, "a", [("chr1", 0, values)])
+    summary = write_arrays(path, "a", [("chr1", 0, values)], in_gaps="drop")
+    assert summary.dropped == 100 and summary.values == 2900
+    expect = values.copy()
+    expect[1000:1100] = np.nan
+    np.testing.assert_array_equal(_read(path, "chr1", 0), expect)
+    with pytest.raises(GenomedataError, match="outside chr1"):
+        write_arrays(path, "a", [("chr1", 2990, np.ones(20))])
+    with pytest.raises(TrackNotOpenError):
+        write_arrays(path, "nope", [("chr1", 0, np.ones(2))])

@@ -9,7 +9,10 @@ opened ``r+`` (used by :class:`~gdxarray.Genome` in write mode).
 from __future__ import annotations
 
 from .close import close_archive, close_data
-from .data import LoadDataSummary, load_data, load_track
+from .data import (
+    LoadDataSummary, WriteArraysSummary, load_data, load_track, write_arrays,
+    write_track_arrays,
+)
 from .hardmask import HARDMASK_OPERATORS, hardmask_data, parse_hardmask_operator
 from .pipeline import load_genomedata
 from .seq import load_seq
@@ -18,5 +21,6 @@ from .tracks import add_tracks, erase_data, erase_tracks, open_data
 __all__ = sorted([
     "HARDMASK_OPERATORS", "LoadDataSummary", "add_tracks", "close_archive", "close_data",
     "erase_data", "erase_tracks", "hardmask_data", "load_data", "load_genomedata", "load_seq",
-    "load_track", "open_data", "parse_hardmask_operator",
+    "load_track", "open_data", "parse_hardmask_operator", "WriteArraysSummary", "write_arrays",
+    "write_track_arrays",
 ])

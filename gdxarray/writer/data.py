@@ -647,3 +647,104 @@ def load_data(gdfilename, trackname: str, datafile, maskfile=None, verbose: bool
     with borrow(gdfilename) as archive:
         return load_track(archive, trackname, datafile, maskfile=maskfile, verbose=verbose,
                           skip_unknown_chroms=skip_unknown_chroms, progress=progress)
+
+
+@dataclass
+class WriteArraysSummary:
+    """What :func:`write_arrays` did."""
+
+    trackname: str
+    chromosomes: list[str] = field(default_factory=list)  #: chromosomes written to
+    values: int = 0  #: values written (inside supercontigs)
+    dropped: int = 0  #: non-NaN values in assembly gaps, not stored (``in_gaps="drop"``)
+
+
+def write_track_arrays(archive: Archive, trackname: str, pieces, *, in_gaps: str = "error",
+                       verbose: bool = False) -> WriteArraysSummary:
+    """:func:`write_arrays` into an archive opened ``r+``."""
+    if in_gaps not in ("error", "drop"):
+        raise ValueError(f"in_gaps must be 'error' or 'drop', not {in_gaps!r}")
+    if trackname not in genome_tracknames(archive):
+        raise TrackNotOpenError(
+            f"{archive.path}: track {trackname!r} is not open; create it first with "
+            f"genomedata-open-data {archive.path} --tracknames {trackname}")
+    summary = WriteArraysSummary(trackname)
+    loader = _Loader(archive, trackname, None, False, verbose)
+    try:
+        for chrom, start, values in pieces:
+            values = np.asarray(values, dtype=fmt.CONTINUOUS_DTYPE).reshape(-1)
+            start = int(start)
+            end = start + len(values)
+            if not len(values):
+                continue
+            if not archive.has_chrom(chrom):
+                raise GenomedataError(f"{archive.path}: no chromosome {chrom!r} to write "
+                                      f"track {trackname!r} into")
+            writer = loader._switch(chrom)
+            layout = writer.layout
+            if start < 0 or end > layout.end:
+                raise GenomedataError(
+                    f"{archive.path}: values for {_where(chrom, start, end)} lie outside "
+                    f"{chrom} [0, {layout.end})")
+            if start < writer.last_end:
+                writer.in_order = False
+            writer.last_end = max(writer.last_end, end)
+            pos = start  # first base not yet accounted for (gaps between supercontigs)
+            for k in layout.overlapping(start, end):
+                lo, hi = max(start, int(layout.sc_starts[k])), min(end, int(layout.sc_ends[k]))
+                summary.dropped += _gap_values(values[pos - start:lo - start], chrom, pos,
+                                               in_gaps, archive)
+                writer.paint_run(k, lo - int(layout.sc_starts[k]), values[lo - start:hi - start])
+                summary.values += hi - lo
+                pos = hi
+            summary.dropped += _gap_values(values[pos - start:], chrom, pos, in_gaps, archive)
+        done = loader.finish()
+    except BaseException:
+        loader.abort()
+        raise
+    summary.chromosomes = done.chromosomes
+    return summary
+
+
+def _gap_values(values: np.ndarray, chrom: str, start: int, in_gaps: str, archive) -> int:
+    """Count (or refuse) non-NaN values that fall between supercontigs."""
+    if not len(values):
+        return 0
+    bad = np.flatnonzero(~np.isnan(values))
+    if len(bad) and in_gaps == "error":
+        pos = start + int(bad[0])
+        raise GenomedataError(
+            f"{archive.path}: value {values[bad[0]]:g} at {chrom}:{pos} lies in an assembly gap "
+            "(between supercontigs), where only NaN can be stored")
+    return len(bad)
+
+
+def write_arrays(gdfilename, trackname: str, pieces, *, in_gaps: str = "error",
+                 verbose: bool = False) -> WriteArraysSummary:
+    """Write dense per-base values into an opened track, chunk by chunk.
+
+    The array counterpart of :func:`load_data`, for values computed in Python
+    (combined tracks, lifted tracks, read counts, model predictions).
+
+    Parameters
+    ----------
+    gdfilename : archive path (file or directory), or an Archive opened ``r+``.
+    trackname : a track created by :func:`open_data`.
+    pieces : iterable of ``(chrom, start, values)``: float32-convertible 1-D
+        arrays written over ``[start, start + len(values))``.  Pieces may come
+        in any order (sorted ones keep one chunk in memory); where two overlap,
+        the later one wins, as with numpy assignment.
+    in_gaps : ``"error"`` (default): a non-NaN value between supercontigs is a
+        GenomedataError; ``"drop"``: such values are skipped and counted.
+
+    Returns
+    -------
+    WriteArraysSummary
+        Chromosomes written, values stored and non-NaN values dropped in gaps.
+
+    As :func:`load_data`, the track is marked incomplete on each chromosome
+    before the first write there and the mark is cleared when every piece is
+    written; the chromosomes are left dirty (run :func:`close_data`).
+    """
+    with borrow(gdfilename) as archive:
+        return write_track_arrays(archive, trackname, pieces, in_gaps=in_gaps, verbose=verbose)
