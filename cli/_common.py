@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import gdxarray
-from gdxarray.errors import GenomedataError
+from gdxarray.errors import CommandError, GenomedataError
 
 #: Exit statuses.
 EXIT_OK = 0
@@ -36,10 +36,6 @@ EXIT_INTERRUPTED = 130
 
 #: Lines joined per write when streaming many output lines.
 _LINES_PER_WRITE = 65_536
-
-
-class CommandError(GenomedataError):
-    """A problem found by a command itself (e.g. a glob matching nothing)."""
 
 
 # --- parsers ---------------------------------------------------------------

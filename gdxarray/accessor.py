@@ -28,7 +28,7 @@ import numpy as np
 import xarray as xr
 
 from . import format as fmt
-from .backends.genome_index import COORD_CHROM, GenomeIndex
+from .indexes import COORD_CHROM, GenomeIndex
 from .errors import (
     ChromosomeNotFoundError,
     GenomedataDirtyWarning,

@@ -1,8 +1,13 @@
-"""The read API over a bigWig file (pyBigWig): one track named after the file stem.
+"""bigWig files as a signal source (pyBigWig): one track named after the file stem.
 
-Each chromosome is one supercontig ``[0, length)``; positions without data read
-as NaN.  Shapes follow the archive API (``chrom[a:b]`` is ``(b - a, 1)``), so
-code written for archives works on bigWig files unchanged.
+:class:`BigWigSource` has the methods of :class:`gdxarray.source.ArchiveSource`,
+so ``Genome``, ``Chromosome`` and the xarray backend read a bigWig file through
+the same code as an archive.  Each chromosome is one supercontig
+``[0, length)``; positions without data read as NaN.  Shapes follow the archive
+API (``chrom[a:b]`` is ``(b - a, 1)``), so code written for archives works on
+bigWig files unchanged.
+
+May import: store (layout types), format, errors.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ import numpy as np
 
 from . import format as fmt
 from .errors import ChromosomeNotFoundError, NotAnArchiveError, UnsupportedError
-from .genome import Chromosome, Supercontig
-from .store import ChromLayout
+from .store import ChromLayout, LayoutTable
 
 _LOCK = threading.RLock()  # a pyBigWig handle is not thread-safe
+
+#: Read-block (and preferred-chunk) length along ``position`` for bigWig files,
+#: which have no storage chunks of their own.
+BIGWIG_BLOCK = 1_000_000
 
 
 def _open(path: str):
@@ -89,29 +97,140 @@ class BigWigFile:
 
 
 class BigWigSource:
-    """What :class:`gdxarray.genome.Genome` needs of a bigWig file."""
+    """A bigWig file: one track named after the file stem, one supercontig per chromosome."""
+
+    kind = "bigwig"
+    layout_kind = "bigwig"
+    mode = "r"
+    writable = False
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = os.fspath(path)
-        self.file = BigWigFile(path)
-        self.trackname = Path(self.path).name.split(".")[0] or Path(self.path).stem
+        self.path = str(Path(os.path.expanduser(os.fspath(path))).resolve())
+        self.file = BigWigFile(self.path)
+        self._given = os.fspath(path)
+        self._layouts: dict[str, ChromLayout] = {}
 
+    def __getstate__(self) -> dict:
+        return {"path": self.path, "file": self.file, "given": self._given}
+
+    def __setstate__(self, state: dict) -> None:
+        self.path, self.file, self._given = state["path"], state["file"], state["given"]
+        self._layouts = {}
+
+    @property
+    def trackname(self) -> str:
+        return Path(self.path).name.split(".")[0] or Path(self.path).stem
+
+    def require_writable(self, what: str):
+        raise UnsupportedError(f"bigWig files are read-only: cannot {what}")
+
+    # -- names and layout ---------------------------------------------------------
     def chrom_names(self) -> list[str]:
         return sorted(self.file.chroms)
 
-    def chromosome(self, genome, name: str):
-        if name not in self.file.chroms:
-            raise ChromosomeNotFoundError(f"Could not find chromosome: {name}")
-        length = int(self.file.chroms[name])
-        layout = ChromLayout(name, 0, length, np.array([0], dtype=np.int64),
-                             np.array([length], dtype=np.int64), ["supercontig_0"], None, "")
-        return BigWigChromosome(genome, layout, self)
+    def has_chrom(self, name) -> bool:
+        return name in self.file.chroms
 
-    def stat(self, name: str) -> np.ndarray:
-        h = self.file.header
-        value = {"mins": h["minVal"], "maxs": h["maxVal"], "sums": h["sumData"],
-                 "sums_squares": h["sumSquared"], "num_datapoints": h["nBasesCovered"]}[name]
-        return np.array([value], dtype=np.int64 if name == "num_datapoints" else np.float64)
+    def chrom(self, name: str) -> ChromLayout:
+        layout = self._layouts.get(name)
+        if layout is None:
+            if name not in self.file.chroms:
+                raise ChromosomeNotFoundError(f"Could not find chromosome: {name}")
+            length = int(self.file.chroms[name])
+            layout = self._layouts[name] = ChromLayout(
+                name, 0, length, np.array([0], dtype=np.int64), np.array([length], dtype=np.int64),
+                [fmt.SUPERCONTIG_NAME_FMT % 0], None, "")
+        return layout
+
+    def chrom_sizes(self) -> dict[str, int]:
+        return {name: int(self.file.chroms[name]) for name in sorted(self.file.chroms)}
+
+    def layout_table(self) -> LayoutTable:
+        sizes = self.chrom_sizes()
+        lengths = np.array(list(sizes.values()), dtype=np.int64)
+        return LayoutTable(list(sizes), lengths, np.arange(lengths.size), np.zeros_like(lengths),
+                           lengths.copy(), np.zeros_like(lengths))
+
+    def filename(self, name: str) -> str:
+        return self._given
+
+    def tracknames(self) -> list[str]:
+        return [self.trackname]
+
+    def track_alias(self, trackname) -> int | None:
+        """The reference names a bigWig's one track by the file's path."""
+        try:
+            given = os.fspath(trackname)
+        except TypeError:
+            return None
+        return 0 if given in (self._given, self.path, os.path.abspath(self._given)) else None
+
+    def format_version(self) -> None:
+        return None
+
+    def check_readable(self) -> None:
+        return None
+
+    def chunk_rows(self) -> int:
+        return BIGWIG_BLOCK
+
+    def has_seq(self) -> bool:
+        return False
+
+    # -- reads -------------------------------------------------------------------------
+    def read_continuous(self, name: str, start: int, end: int, cols, ntracks: int,
+                        out: np.ndarray | None = None) -> np.ndarray:
+        vals = self.file.values(name, start, end)
+        ncols = len(range(ntracks)[cols]) if isinstance(cols, slice) else len(cols)
+        if out is None:
+            return np.repeat(vals[:, None], ncols, axis=1)
+        out[...] = vals[:, None]
+        return out
+
+    def read_seq(self, name: str, start: int, end: int) -> np.ndarray:
+        raise UnsupportedError("a bigWig file has no sequence")
+
+    def continuous_array(self, name: str, i: int) -> "_BigWigContinuous":
+        return _BigWigContinuous(self, name, int(self.file.chroms[name]))
+
+    def seq_array(self, name: str, i: int):
+        raise UnsupportedError("a bigWig file has no sequence")
+
+    # -- attributes, state and statistics ---------------------------------------------
+    def chrom_attrs(self, name: str) -> dict:
+        layout = self.chrom(name)
+        return {"start": layout.start, "end": layout.end}
+
+    def supercontig_attrs(self, name: str, i: int) -> dict:
+        return self.chrom_attrs(name)
+
+    def is_dirty(self, name: str) -> bool:
+        return False
+
+    def incomplete_tracks(self, name: str) -> list[str]:
+        return []
+
+    def chrom_stats(self, name: str) -> dict[str, np.ndarray]:
+        """Exact statistics of one chromosome, from its intervals."""
+        ivs = self.file.intervals(name)
+        if len(ivs):
+            arr = np.asarray(ivs, dtype=np.float64)
+            spans, values = arr[:, 1] - arr[:, 0], arr[:, 2]
+            ok = np.isfinite(values)
+            spans, values = spans[ok], values[ok]
+        else:
+            spans = values = np.empty(0)
+        n = int(spans.sum())
+        return {
+            "mins": np.array([values.min() if values.size else np.inf]),
+            "maxs": np.array([values.max() if values.size else -np.inf]),
+            "sums": np.array([float(np.dot(spans, values))]),
+            "sums_squares": np.array([float(np.dot(spans, values * values))]),
+            "num_datapoints": np.array([n], dtype=np.int64),
+        }
+
+    def mark_dirty(self, name: str) -> None:
+        raise UnsupportedError("bigWig files are read-only")
 
     def close(self) -> None:
         self.file.close()
@@ -138,74 +257,4 @@ class _BigWigContinuous:
         return self[0:self.shape[0]]
 
 
-class _BigWigSupercontig(Supercontig):
-    @property
-    def continuous(self):
-        chrom = self._chromosome
-        return _BigWigContinuous(chrom._source, chrom.name, chrom.end)
-
-    @property
-    def seq(self):
-        raise UnsupportedError("a bigWig file has no sequence")
-
-    @property
-    def attrs(self):
-        return {"start": self.start, "end": self.end}
-
-
-class BigWigChromosome(Chromosome):
-    """A chromosome of a bigWig file: one track, one supercontig ``[0, length)``."""
-
-    def __init__(self, genome, layout, source: BigWigSource) -> None:
-        super().__init__(genome, layout)
-        self._source = source
-
-    def __iter__(self):
-        return iter([_BigWigSupercontig(self, 0)])
-
-    @property
-    def filename(self) -> str:
-        return self._source.path
-
-    def _read(self, start, end, cols, out=None):
-        vals = self._source.file.values(self.name, start, end)
-        if out is None:
-            return np.repeat(vals[:, None], len(cols), axis=1)
-        out[...] = vals[:, None]
-        return out
-
-    def _read_seq(self, start, end):
-        raise UnsupportedError("a bigWig file has no sequence")
-
-    @property
-    def attrs(self):
-        return {"start": self.start, "end": self.end}
-
-    @property
-    def dirty(self) -> bool:
-        return False
-
-    @property
-    def incomplete_tracks(self) -> list[str]:
-        return []
-
-    def _stat(self, name: str) -> np.ndarray:
-        f = self._source.file
-        if name == "num_datapoints":
-            covered = sum(e - s for s, e, _ in f.intervals(self.name))
-            return np.array([covered], dtype=np.int64)
-        if name == "sums_squares":
-            total = 0.0
-            for s, e, v in f.intervals(self.name):
-                total += (e - s) * float(v) * float(v)
-            return np.array([total])
-        kind = {"mins": "min", "maxs": "max", "sums": "sum"}[name]
-        value = f.stats(self.name, kind)
-        if name == "sums":
-            value = 0.0 if np.isnan(value) else value
-        elif np.isnan(value):
-            value = np.inf if name == "mins" else -np.inf
-        return np.array([value])
-
-
-__all__ = ["BigWigChromosome", "BigWigFile", "BigWigSource"]
+__all__ = ["BIGWIG_BLOCK", "BigWigFile", "BigWigSource"]

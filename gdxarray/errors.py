@@ -8,6 +8,9 @@ The CLI prints ``str(error)`` on one line and exits 1.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 
 class GenomedataError(Exception):
     """Base class of all gdxarray errors."""
@@ -83,6 +86,33 @@ class UnsupportedError(GenomedataError, NotImplementedError):
     """An operation this kind of archive (v0, bigWig) does not support."""
 
 
+class MissingContinuousData(GenomedataError, AttributeError):
+    """A supercontig has no ``continuous`` array yet (no track opened)."""
+
+
+class InputFileError(GenomedataError, OSError):
+    """An input file cannot be opened (missing, a directory, no permission).
+
+    An ``OSError`` with ``errno``, ``strerror`` and ``filename`` (not a
+    ParseError: nothing was parsed), and a GenomedataError so the CLI
+    reports it in one line.
+    """
+
+
+class NameTranslationError(ParseError, KeyError):
+    """A name or naming style missing from an assembly report.
+
+    Both a ``ValueError`` (what the reference raises for an unknown name) and
+    a ``KeyError`` (what it raises for an unknown style).
+    """
+
+    __str__ = Exception.__str__
+
+
+class CommandError(GenomedataError):
+    """A problem found by a command itself (e.g. a glob matching nothing)."""
+
+
 class GenomedataDirtyWarning(UserWarning):
     """Closing or reading a chromosome whose statistics are stale (reference name)."""
 
@@ -93,3 +123,28 @@ class OverlapWarning(UserWarning):
 
 class IncompleteTrackWarning(UserWarning):
     """Reading a track whose last load failed part-way."""
+
+
+def suggest(name, choices: Sequence[str], *, list_up_to: int = 10) -> str:
+    """The tail of a "not found" message: the closest choice, or the few there are.
+
+    >>> suggest("chr11", ["chr1", "chr2"])
+    " (did you mean 'chr1'?)"
+    >>> suggest("x", ["a", "b"])
+    ' (available: a, b)'
+    """
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    if len(choices) <= list_up_to:
+        return f" (available: {', '.join(map(str, choices)) or 'none'})"
+    return ""
+
+
+__all__ = sorted([
+    "ArchiveExistsError", "ChromosomeDirtyError", "ChromosomeNotFoundError", "CommandError",
+    "CorruptChunkError", "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
+    "IncompleteTrackWarning", "InputFileError", "MissingContinuousData", "NameTranslationError",
+    "NotAnArchiveError", "OverlapWarning", "ParseError", "ReadOnlyError", "TrackExistsError",
+    "TrackNotFoundError", "TrackNotOpenError", "UnsupportedError", "suggest",
+])

@@ -1,8 +1,9 @@
 """The on-disk format of a Genomedata 1.x archive: the one place it is spelled out.
 
-Every other module imports names, dtypes, chunk shape and filters from here.
-See ``FORMAT.md`` in the shared folder for the observed behaviour of the
-reference implementation (genomedata 1.7.4).
+Every other module imports node and attribute names, dtypes, chunk shape and
+filters from here; this module imports nothing of gdxarray.  The layout and
+the reference implementation's behaviour (genomedata 1.7.4) are described in
+``docs/format.md``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,35 @@ STAT_NAMES = ("mins", "maxs", "sums", "sums_squares", "num_datapoints")
 #: gdxarray's own attribute (ignored by the reference): tracks whose load failed
 #: part-way on this chromosome.  A chromosome listing a track here is also dirty.
 ATTR_INCOMPLETE = "gdxarray_incomplete_tracks"
+
+# --- gdxarray's layout index (file archives) -------------------------------
+#: Leaf nodes at the root of a file archive with a compact copy of the layout,
+#: written by gdxarray's load-seq and close-data so that opening an archive with
+#: tens of thousands of scaffolds does not visit every group.  They are Leaves,
+#: not Groups, so the reference (which lists root Groups as chromosomes) ignores them.
+INDEX_CHROMS = "gdxarray_chromosomes"
+INDEX_SUPERCONTIGS = "gdxarray_supercontigs"
+#: Longest chromosome name (bytes) the index stores; longer names make no index.
+INDEX_NAME_BYTES = 255
+
+
+class IndexChromRow(tables.IsDescription):
+    """A row of :data:`INDEX_CHROMS`: a chromosome and its supercontig rows."""
+
+    name = tables.StringCol(INDEX_NAME_BYTES, pos=0)
+    start = tables.UInt32Col(pos=1)
+    end = tables.UInt32Col(pos=2)
+    first = tables.Int64Col(pos=3)  #: first row in INDEX_SUPERCONTIGS
+    count = tables.Int64Col(pos=4)  #: number of rows there
+
+
+class IndexSupercontigRow(tables.IsDescription):
+    """A row of :data:`INDEX_SUPERCONTIGS`: group ``supercontig_<number>``, [start, end)."""
+
+    start = tables.UInt32Col(pos=0)
+    end = tables.UInt32Col(pos=1)
+    number = tables.Int64Col(pos=2)
+
 
 # --- dtypes, atoms, chunks, filters ---------------------------------------
 CONTINUOUS_DTYPE = np.dtype(np.float32)

@@ -1,7 +1,14 @@
 """The read API: :class:`Genome`, :class:`Chromosome`, :class:`Supercontig`.
 
 Names and semantics follow Genomedata 1.7 so that scripts switch by changing
-the import.  Differences, all deliberate (see FORMAT.md section 12):
+the import.  A Genome holds one signal source (:mod:`gdxarray.source`: an
+archive, or a bigWig file) and every chromosome delegates reads, state and
+statistics to it; nothing here knows which kind of file is behind it.
+
+May import: source, store (the lock), _read (array helpers), stats, format,
+errors; and the writer for the reference's write methods.
+
+Differences from the reference, all deliberate (see README):
 
 * Reading a chromosome that is dirty (modified since ``genomedata-close-data``)
   works and warns :class:`GenomedataDirtyWarning`; only its *statistics* raise
@@ -28,14 +35,15 @@ import numpy as np
 import tables
 
 from . import format as fmt
-from ._read import (
-    continuous_node, empty, normalize_columns, read_ahead, read_continuous, read_seq, seq_node,
-)
+from . import stats as _stats
+from ._read import empty, normalize_columns, read_ahead
 from .errors import (
     ChromosomeDirtyError, ChromosomeNotFoundError, GenomedataDirtyWarning, GenomedataError,
-    IncompleteTrackWarning, OverlapWarning, ReadOnlyError, TrackNotFoundError, UnsupportedError,
+    IncompleteTrackWarning, MissingContinuousData, OverlapWarning, ReadOnlyError,
+    TrackNotFoundError, UnsupportedError, suggest,
 )
-from .store import HDF5_LOCK, Archive, ChromLayout, detect_layout
+from .source import open_source
+from .store import HDF5_LOCK, ChromLayout
 
 _WRITE_MODES = frozenset({"r+", "a", "w"})
 
@@ -88,39 +96,27 @@ class Supercontig:
             pos = min(max(pos, self.start), self.end)
         return int(pos - self.start)
 
-    def _node(self):
-        return self._chromosome._archive_node(self._index)
-
     @property
     def continuous(self) -> tables.EArray:
         """The stored ``(length, ntracks)`` float32 EArray (supercontig-relative rows)."""
-        with HDF5_LOCK:
-            node = continuous_node(self._chromosome._layout, self._index)
-        if node is None:
-            raise MissingContinuousData(f"{self!r} has no continuous data (no track opened)")
-        return node
+        chrom = self._chromosome
+        return chrom._source.continuous_array(chrom.name, self._index)
 
     @property
     def seq(self) -> tables.CArray:
-        with HDF5_LOCK:
-            node = seq_node(self._chromosome._layout, self._index)
-        if node is None:
-            raise UnsupportedError(f"{self!r} has no sequence stored")
-        return node
+        chrom = self._chromosome
+        return chrom._source.seq_array(chrom.name, self._index)
 
     @property
     def attrs(self) -> tables.AttributeSet:
-        return self._node()._v_attrs
+        chrom = self._chromosome
+        return chrom._source.supercontig_attrs(chrom.name, self._index)
 
     def __repr__(self) -> str:
         return f"<Supercontig '{self.name}', [{self.start}:{self.end}]>"
 
     def __str__(self) -> str:
         return self.name
-
-
-class MissingContinuousData(GenomedataError, AttributeError):
-    """A supercontig has no ``continuous`` array yet (no track opened)."""
 
 
 class _Supercontigs:
@@ -161,6 +157,7 @@ class Chromosome:
 
     def __init__(self, genome: "Genome", layout: ChromLayout) -> None:
         self._genome = genome
+        self._source = genome._source
         self._layout = layout
         self._isopen = True
         self._seq = _SeqSlice(self)
@@ -181,7 +178,7 @@ class Chromosome:
 
     @property
     def filename(self) -> str:
-        return self._layout.file.path
+        return self._source.filename(self.name)
 
     @property
     def mode(self) -> str:
@@ -245,11 +242,11 @@ class Chromosome:
 
     def _read(self, start: int, end: int, cols: np.ndarray,
               out: np.ndarray | None = None) -> np.ndarray:
-        return read_continuous(self._layout, start, end, cols, self.num_tracks_continuous,
-                               out=out)
+        return self._source.read_continuous(self.name, start, end, cols,
+                                            self.num_tracks_continuous, out)
 
     def _read_seq(self, start: int, end: int) -> np.ndarray:
-        return read_seq(self._layout, start, end)
+        return self._source.read_seq(self.name, start, end)
 
     def _check_open(self) -> None:
         if not self.isopen:
@@ -297,9 +294,7 @@ class Chromosome:
             self._genome._mark_dirty(self.name)
             for i in idx:
                 lo, hi = max(start, int(layout.sc_starts[i])), min(end, int(layout.sc_ends[i]))
-                node = continuous_node(layout, i)
-                if node is None:
-                    raise MissingContinuousData(f"{self.name}: no track opened")
+                node = self._source.continuous_array(self.name, i)
                 a = lo - int(layout.sc_starts[i])
                 for k, c in enumerate(cols):
                     node[a:a + hi - lo, int(c)] = np.ascontiguousarray(value[lo - start:hi - start, k])
@@ -355,47 +350,37 @@ class Chromosome:
             yield lo, out
 
     # -- attributes and statistics -------------------------------------------
-    def _archive_node(self, sc_index: int | None = None):
-        layout = self._layout
-        with HDF5_LOCK:
-            h5 = layout.file.acquire()
-            where = layout.where if sc_index is None else layout.sc_path(sc_index)
-            return h5.get_node(where)
-
     @property
     def attrs(self) -> tables.AttributeSet:
         """HDF5 attributes of the chromosome (in directory mode, also the genome-wide ones)."""
-        return self._archive_node()._v_attrs
-
-    def _attr(self, name: str, default=None):
-        with HDF5_LOCK:
-            attrs = self.attrs
-            return attrs[name] if name in attrs._v_attrnames else default
+        return self._source.chrom_attrs(self.name)
 
     @property
     def dirty(self) -> bool:
-        return bool(self._attr(fmt.ATTR_DIRTY, False))
+        return self._source.is_dirty(self.name)
 
     @property
     def incomplete_tracks(self) -> list[str]:
         """Tracks whose last load into this chromosome failed part-way."""
-        value = self._attr(fmt.ATTR_INCOMPLETE)
-        if value is None:
-            return []
-        return [fmt.decode_trackname(v) for v in np.atleast_1d(value) if len(v)]
+        return self._source.incomplete_tracks(self.name)
 
-    def _stat(self, name: str) -> np.ndarray:
+    def _stats(self) -> dict[str, np.ndarray]:
+        """Every stored statistic; ChromosomeDirtyError when stale or never computed."""
         if self.dirty:
             raise ChromosomeDirtyError(
                 f"chromosome {self.name} of {self._genome.filename} was modified since its "
                 "statistics were computed: run genomedata-close-data on the archive")
-        value = self._attr(name)
-        if value is None:
+        values = self._source.chrom_stats(self.name)
+        if any(v is None for v in values.values()):
             if self.num_tracks_continuous == 0:
-                return np.array([], dtype=np.int64 if name == "num_datapoints" else np.float64)
+                return {stat: np.array([], dtype=np.int64 if stat == "num_datapoints"
+                                       else np.float64) for stat in values}
             raise ChromosomeDirtyError(
                 f"chromosome {self.name} has no statistics: run genomedata-close-data")
-        return np.asarray(value)
+        return values
+
+    def _stat(self, name: str) -> np.ndarray:
+        return self._stats()[name]
 
     mins = property(lambda self: self._stat("mins"), doc="Per-track minimum (finite values).")
     maxs = property(lambda self: self._stat("maxs"), doc="Per-track maximum (finite values).")
@@ -435,30 +420,17 @@ class Genome:
         self._isopen = False
         self.filename = filename
         self.mode = mode
-        self.kwargs = kwargs
         self._context_count = 0
         self._chromosomes: dict[str, Chromosome] = {}
         self._dirtied: set[str] = set()
-        self._tracknames_cache: list[str] | None = None
-        path = os.fspath(filename)
-        self.layout = detect_layout(path)
-        if self.layout == "bigwig":
-            from .bigwig import BigWigSource
-
-            if mode not in ("r", "rb"):
-                raise UnsupportedError("bigWig files are read-only")
-            self._bigwig = BigWigSource(path)
-            self._archive = None
-        else:
-            self._bigwig = None
-            self._archive = Archive(path, mode, layout=self.layout)
+        self._source = open_source(os.fspath(filename), mode)
+        self.layout = self._source.layout_kind
         self._isopen = True
-        version = self.format_version
-        if version is not None and version > fmt.FORMAT_VERSION:
+        try:
+            self._source.check_readable()
+        except GenomedataError:
             self.close()
-            raise UnsupportedError(
-                f"{path} has format version {version}, but this gdxarray only supports "
-                f"format version {fmt.FORMAT_VERSION}")
+            raise
 
     # -- lifecycle -----------------------------------------------------------
     @property
@@ -475,10 +447,7 @@ class Genome:
             return
         for chrom in self._chromosomes.values():
             chrom.close()
-        if self._archive is not None:
-            self._archive.close()
-        if self._bigwig is not None:
-            self._bigwig.close()
+        self._source.close()
         self._chromosomes.clear()
         self._isopen = False
 
@@ -513,9 +482,7 @@ class Genome:
     def chromosome_names(self) -> list[str]:
         """Chromosome names in sorted order (no file is opened)."""
         self._check_open()
-        if self._bigwig is not None:
-            return self._bigwig.chrom_names()
-        return self._archive.chrom_names()
+        return self._source.chrom_names()
 
     def __iter__(self) -> Iterator[Chromosome]:
         self._check_open()
@@ -527,26 +494,21 @@ class Genome:
 
     def __contains__(self, name) -> bool:
         self._check_open()
-        if self._bigwig is not None:
-            return name in self._bigwig.chrom_names()
-        return isinstance(name, str) and self._archive.has_chrom(name)
+        return self._source.has_chrom(name)
 
     def __getitem__(self, name: str) -> Chromosome:
         self._check_open()
         chrom = self._chromosomes.get(name)
         if chrom is not None and chrom._isopen:
             return chrom
-        if self._bigwig is not None:
-            chrom = self._bigwig.chromosome(self, name)
-        else:
-            try:
-                layout = self._archive.chrom(name)
-            except ChromosomeNotFoundError:
-                raise ChromosomeNotFoundError(
-                    f"Could not find chromosome: {name}" + _suggest(name, self.chromosome_names)
-                ) from None
-            chrom = Chromosome(self, layout)
-            self._on_open_chromosome(chrom)
+        try:
+            layout = self._source.chrom(name)
+        except ChromosomeNotFoundError:
+            raise ChromosomeNotFoundError(
+                f"Could not find chromosome: {name}" + suggest(name, self.chromosome_names)
+            ) from None
+        chrom = Chromosome(self, layout)
+        self._on_open_chromosome(chrom)
         self._chromosomes[name] = chrom
         return chrom
 
@@ -567,11 +529,9 @@ class Genome:
                           IncompleteTrackWarning, stacklevel=3)
 
     def _mark_dirty(self, name: str) -> None:
-        if name in self._dirtied or self._archive is None:
+        if name in self._dirtied:
             return
-        with HDF5_LOCK:
-            h5 = self._archive.chrom_file(name).acquire()
-            h5.get_node(self._archive.chrom_where(name))._v_attrs[fmt.ATTR_DIRTY] = True
+        self._source.mark_dirty(name)
         self._dirtied.add(name)
 
     # -- tracks ---------------------------------------------------------------
@@ -579,25 +539,7 @@ class Genome:
     def tracknames_continuous(self) -> list[str]:
         """Track names in column order."""
         self._check_open()
-        if self._bigwig is not None:
-            return [self._bigwig.trackname]
-        if self._tracknames_cache is None:
-            names: list[str] | None = None
-            with HDF5_LOCK:
-                for manager in self._archive.genome_files():
-                    attrs = manager.acquire().root._v_attrs
-                    these = ([fmt.decode_trackname(t) for t in attrs[fmt.ATTR_TRACKNAMES]]
-                             if fmt.ATTR_TRACKNAMES in attrs._v_attrnames else [])
-                    if names is None:
-                        names = these
-                    elif these != names:
-                        raise GenomedataError(
-                            f"{manager.path}: track names {these} differ from the other "
-                            f"chromosome files' {names}")
-                    if self._archive.layout == "file":
-                        break
-            self._tracknames_cache = names or []
-        return list(self._tracknames_cache)
+        return self._source.tracknames()
 
     @property
     def num_tracks_continuous(self) -> int:
@@ -609,114 +551,71 @@ class Genome:
         try:
             return names.index(trackname)
         except ValueError:
-            if self._bigwig is not None and os.fspath(trackname) in (
-                    self._bigwig.path, os.path.abspath(self._bigwig.path)):
-                return 0
+            alias = self._source.track_alias(trackname)
+            if alias is not None:
+                return alias
             raise TrackNotFoundError(
-                f"Could not find continuous track: {trackname}" + _suggest(trackname, names)
+                f"Could not find continuous track: {trackname}" + suggest(trackname, names)
             ) from None
 
     @property
     def format_version(self) -> int | None:
         """``genomedata_format_version`` (None for a bigWig or an empty directory)."""
         self._check_open()
-        if self._bigwig is not None:
-            return None
-        versions = set()
-        with HDF5_LOCK:
-            for manager in self._archive.genome_files():
-                versions.add(Archive.format_version_of(manager.acquire()))
-                if self._archive.layout == "file":
-                    break
-        if not versions:
-            return None
-        if len(versions) > 1:
-            raise GenomedataError(f"{self.filename}: chromosome files disagree on the format "
-                                  f"version ({sorted(v for v in versions if v is not None)})")
-        version = versions.pop()
-        if version is None:
-            # original (v0) archives had no version attribute at all
-            return 0 if self._archive.layout == "dir" or self.chromosome_names else None
-        return version
+        return self._source.format_version()
 
     def add_track_continuous(self, trackname: str, *, chunk_size: int = fmt.CONTINUOUS_CHUNK_SHAPE[0]) -> None:
         """Add an empty (all-NaN) track; mode ``r+``."""
-        self._require_writable()
+        archive = self._writable_archive("add a track")
         from .writer import add_tracks
 
-        add_tracks(self._archive, [trackname], chunk_size=chunk_size)
-        self._tracknames_cache = None
-        self._dirtied.update(self._archive.chrom_names())
+        add_tracks(archive, [trackname], chunk_size=chunk_size)
+        self._dirtied.update(archive.chrom_names())
 
     def erase_data(self, trackname: str) -> None:
         """Write NaN over a track in every chromosome; mode ``r+``."""
-        self._require_writable()
+        archive = self._writable_archive("erase a track")
         from .writer import erase_tracks
 
-        erase_tracks(self._archive, [trackname])
-        self._dirtied.update(self._archive.chrom_names())
+        erase_tracks(archive, [trackname])
+        self._dirtied.update(archive.chrom_names())
 
-    def _require_writable(self) -> None:
+    def _writable_archive(self, what: str):
         self._check_open()
-        if self._bigwig is not None:
-            raise UnsupportedError("bigWig files are read-only")
-        if self.mode not in _WRITE_MODES:
-            raise ReadOnlyError("Genomedata archive not opened for writing (use mode='r+')")
-        if self.format_version == 0:
-            raise UnsupportedError("Adding or erasing tracks is only supported for archives "
-                                   "created with Genomedata 1.2.0 or later (format version 1)")
+        return self._source.require_writable(what)
 
     # -- statistics -----------------------------------------------------------
-    def _reduce(self, name: str, func) -> np.ndarray:
-        if self._bigwig is not None:
-            return self._bigwig.stat(name)
-        values = [getattr(chrom, name) for chrom in self]
-        nonempty = [v for v in values if v.size]
-        if not nonempty:  # no chromosome, or no track: the (empty) per-chromosome vector
-            return values[0] if values else np.array([])
-        return func(np.vstack(nonempty), axis=0)
+    def _genome_stats(self) -> dict[str, np.ndarray]:
+        return _stats.combine((chrom._stats() for chrom in self), self.num_tracks_continuous)
 
     @property
     def mins(self) -> np.ndarray:
-        return self._reduce("mins", np.min)
+        return self._genome_stats()["mins"]
 
     @property
     def maxs(self) -> np.ndarray:
-        return self._reduce("maxs", np.max)
+        return self._genome_stats()["maxs"]
 
     @property
     def sums(self) -> np.ndarray:
-        return self._reduce("sums", np.sum)
+        return self._genome_stats()["sums"]
 
     @property
     def sums_squares(self) -> np.ndarray:
-        return self._reduce("sums_squares", np.sum)
+        return self._genome_stats()["sums_squares"]
 
     @property
     def num_datapoints(self) -> np.ndarray:
-        return self._reduce("num_datapoints", np.sum)
+        return self._genome_stats()["num_datapoints"]
 
     @property
     def means(self) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.sums / self.num_datapoints
+        return self._genome_stats()["means"]
 
     @property
     def vars(self) -> np.ndarray:
         """Population variance, ``sums_squares / n - mean**2`` (the reference's formula)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.sums_squares / self.num_datapoints - np.square(self.means)
+        return self._genome_stats()["vars"]
 
 
-def _suggest(name, choices: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(str(name), list(choices), n=1)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    if len(choices) <= 10:
-        return f" (available: {', '.join(map(str, choices)) or 'none'})"
-    return ""
-
-
-__all__ = ["Chromosome", "Genome", "MissingContinuousData", "Supercontig"]
+__all__ = ["Chromosome", "Genome", "Supercontig"]

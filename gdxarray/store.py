@@ -1,5 +1,14 @@
-"""Opening archives: layout detection, picklable file managers, the HDF5 lock,
-and the chromosome/supercontig layout (metadata) of an archive.
+"""The archive room: what is in an HDF5 Genomedata archive, and its files.
+
+Owns layout detection (file / directory / bigWig), the picklable per-process
+file managers, the one HDF5 lock, and :class:`Archive`, which answers every
+"what is in this archive" question: chromosome names and layouts (also as one
+vectorised :class:`LayoutTable`), track names, format version, and each
+chromosome's dirty and incomplete state.  The read path, the Python API, the
+xarray backend and the writers all ask an Archive; none reads these attributes
+itself.
+
+May import: :mod:`gdxarray.format`, :mod:`gdxarray.errors` (and numpy, PyTables).
 
 Objects elsewhere hold an :class:`Archive` (paths and a mode), never a raw
 ``tables.File``; handles are opened lazily per process, so an Archive survives
@@ -21,18 +30,13 @@ import numpy as np
 import tables
 
 from . import format as fmt
-from .errors import ChromosomeNotFoundError, NotAnArchiveError
+from .errors import (
+    ChromosomeNotFoundError, GenomedataError, NotAnArchiveError, UnsupportedError,
+)
 
 #: HDF5 (and so PyTables) is not thread-safe: every library call goes through
 #: this one process-wide lock.  Decompression of raw chunks may run outside it.
 HDF5_LOCK = threading.RLock()
-
-#: Leaf nodes at the root of a file archive with a compact copy of the layout,
-#: written by gdxarray's load-seq and close-data so that opening an archive with
-#: tens of thousands of scaffolds does not visit every group.  They are Leaves,
-#: not Groups, so the reference (which lists root Groups as chromosomes) ignores them.
-INDEX_CHROMS = "gdxarray_chromosomes"
-INDEX_SUPERCONTIGS = "gdxarray_supercontigs"
 
 _WRITE_MODES = frozenset({"r+", "a", "w"})
 
@@ -87,7 +91,7 @@ def is_genomedata(path: str | os.PathLike) -> bool:
         if p.is_file() and _sniff(p) == "hdf5":
             with HDF5_LOCK, tables.open_file(str(p), "r", **fmt.OPEN_FILE_KWARGS) as h5:
                 attrs = h5.root._v_attrs
-                if fmt.ATTR_FORMAT_VERSION in attrs._v_attrnames or INDEX_CHROMS in h5.root:
+                if fmt.ATTR_FORMAT_VERSION in attrs._v_attrnames or fmt.INDEX_CHROMS in h5.root:
                     return True
                 # v0 archives have no version attribute: a chromosome group
                 # with start/end attributes is the tell
@@ -222,6 +226,124 @@ def _read_chrom_group(name: str, group: tables.Group, file: FileManager,
                        [names[i] for i in order], file, group._v_pathname)
 
 
+def read_tracknames(attrs: tables.AttributeSet) -> list[str]:
+    """Track names stored in a root attribute set (``[]`` when none)."""
+    if fmt.ATTR_TRACKNAMES not in attrs._v_attrnames:
+        return []
+    return [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[fmt.ATTR_TRACKNAMES])]
+
+
+def read_dirty(attrs: tables.AttributeSet) -> bool:
+    """The ``dirty`` flag of a chromosome's attribute set (False when absent)."""
+    return fmt.ATTR_DIRTY in attrs._v_attrnames and bool(attrs[fmt.ATTR_DIRTY])
+
+
+def read_incomplete(attrs: tables.AttributeSet) -> list[str]:
+    """Tracks marked incomplete in a chromosome's attribute set."""
+    if fmt.ATTR_INCOMPLETE not in attrs._v_attrnames:
+        return []
+    return [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[fmt.ATTR_INCOMPLETE]) if len(v)]
+
+
+def read_format_version(h5: tables.File) -> int | None:
+    """``genomedata_format_version`` of one file (None when absent: v0 or empty)."""
+    attrs = h5.root._v_attrs
+    if fmt.ATTR_FORMAT_VERSION in attrs._v_attrnames:
+        return int(attrs[fmt.ATTR_FORMAT_VERSION])
+    return None
+
+
+class LayoutTable:
+    """Every chromosome of an archive as arrays: sorted names, lengths, and the
+    supercontigs (chromosome row, start, end), grouped by chromosome in
+    chromosome order and sorted by start within each.
+
+    O(number of supercontigs) memory; nothing per base.
+    """
+
+    __slots__ = ("names", "lengths", "sc_chrom", "sc_starts", "sc_ends", "sc_numbers", "starts",
+                 "_lookup", "_first")
+
+    def __init__(self, names, lengths, sc_chrom, sc_starts, sc_ends, sc_numbers=None,
+                 starts=None) -> None:
+        self.names = list(names)
+        #: chromosome lengths (the ``end`` attribute: coordinates run over [0, length))
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        #: the chromosomes' ``start`` attributes (where their first supercontig starts)
+        self.starts = (np.zeros_like(self.lengths) if starts is None
+                       else np.asarray(starts, dtype=np.int64))
+        self.sc_chrom = np.asarray(sc_chrom, dtype=np.int64)
+        self.sc_starts = np.asarray(sc_starts, dtype=np.int64)
+        self.sc_ends = np.asarray(sc_ends, dtype=np.int64)
+        #: ``n`` of each supercontig's group ``supercontig_<n>`` (None: not known here)
+        self.sc_numbers = None if sc_numbers is None else np.asarray(sc_numbers, dtype=np.int64)
+        self._lookup: dict[str, int] | None = None
+        self._first: np.ndarray | None = None
+
+    def row(self, name: str) -> int:
+        """Row of chromosome *name* (-1 if absent)."""
+        if self._lookup is None:
+            self._lookup = {n: i for i, n in enumerate(self.names)}
+        return self._lookup.get(name, -1)
+
+    def index(self, names) -> np.ndarray:
+        """Row of each name in this table (-1 if absent)."""
+        return np.array([self.row(n) for n in names], dtype=np.int64)
+
+    def supercontig_span(self, row: int) -> tuple[int, int]:
+        """``[first, stop)`` supercontig rows of chromosome row *row*."""
+        if self._first is None:
+            self._first = np.searchsorted(self.sc_chrom, np.arange(len(self.names) + 1))
+        return int(self._first[row]), int(self._first[row + 1])
+
+    def supercontig_rows(self, chroms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in *chroms*, supercontig row) for the supercontigs of table rows *chroms*."""
+        if self._first is None:
+            self._first = np.searchsorted(self.sc_chrom, np.arange(len(self.names) + 1))
+        chroms = np.asarray(chroms, dtype=np.int64)
+        first, last = self._first[chroms], self._first[chroms + 1]
+        count = last - first
+        owner = np.repeat(np.arange(chroms.size), count)
+        rows = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+        return owner, rows
+
+    @classmethod
+    def from_layouts(cls, layouts: list[ChromLayout]) -> "LayoutTable":
+        counts = np.array([len(lay.sc_starts) for lay in layouts], dtype=np.int64)
+        return cls([lay.name for lay in layouts],
+                   np.array([lay.end for lay in layouts], dtype=np.int64),
+                   np.repeat(np.arange(len(layouts)), counts),
+                   _cat([lay.sc_starts for lay in layouts]), _cat([lay.sc_ends for lay in layouts]),
+                   starts=np.array([lay.start for lay in layouts], dtype=np.int64))
+
+
+def _cat(parts) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.array([], dtype=np.int64)
+
+
+def _read_index_table(h5: tables.File) -> LayoutTable | None:
+    """The layout index of a file archive as a LayoutTable (None when absent).
+
+    Two table reads, vectorised: no object per chromosome.
+    """
+    if fmt.INDEX_CHROMS not in h5.root or fmt.INDEX_SUPERCONTIGS not in h5.root:
+        return None
+    chroms = h5.get_node("/", fmt.INDEX_CHROMS).read()
+    scs = h5.get_node("/", fmt.INDEX_SUPERCONTIGS).read()
+    names = np.char.decode(chroms["name"], fmt.ENCODING)
+    order = np.argsort(names, kind="stable")  # the archive's (sorted) chromosome order
+    first = chroms["first"].astype(np.int64)[order]
+    count = chroms["count"].astype(np.int64)[order]
+    # supercontig rows of each chromosome, in the new chromosome order
+    rows = np.repeat(first - np.concatenate(([0], np.cumsum(count)[:-1])), count) + np.arange(
+        int(count.sum()))
+    sc_chrom = np.repeat(np.arange(order.size), count)
+    return LayoutTable(names[order].tolist(), chroms["end"].astype(np.int64)[order], sc_chrom,
+                       scs["start"].astype(np.int64)[rows], scs["end"].astype(np.int64)[rows],
+                       scs["number"].astype(np.int64)[rows],
+                       starts=chroms["start"].astype(np.int64)[order])
+
+
 class Archive:
     """An HDF5 Genomedata archive of either layout, opened lazily.
 
@@ -229,6 +351,9 @@ class Archive:
     ----------
     path : archive file or directory
     mode : ``"r"`` or ``"r+"`` (PyTables modes)
+
+    Layouts, track names and the format version are read once and cached;
+    writers call :meth:`invalidate` after changing them.
     """
 
     def __init__(self, path: str | os.PathLike, mode: str = "r", *, layout: str | None = None,
@@ -241,6 +366,11 @@ class Archive:
         self._files: dict[str, FileManager] = {}
         self._chroms: dict[str, ChromLayout] = {}
         self._names: list[str] | None = None
+        self._name_set: frozenset[str] | None = None
+        self._index: LayoutTable | None | bool = False  # False: not read yet
+        self._table: LayoutTable | None = None
+        self._tracknames: dict[bool, list[str]] = {}
+        self._version: tuple[int | None] | None = None
         if self.layout == "file":
             self._root_file = FileManager(self.path, mode)
             if _check:
@@ -289,6 +419,16 @@ class Archive:
             manager.close()
 
     # -- layout --------------------------------------------------------------
+    def _file_index(self) -> LayoutTable | None:
+        """The layout index of a file archive (cached; None when it has none)."""
+        if self._index is False:
+            index = None
+            if self.layout == "file":
+                with HDF5_LOCK:
+                    index = _read_index_table(self._root_file.acquire())
+            self._index = index
+        return self._index
+
     def chrom_names(self) -> list[str]:
         """Chromosome names in plain string order (the reference's order)."""
         if self._names is None:
@@ -296,83 +436,167 @@ class Archive:
                 names = [p.name[: -len(fmt.SUFFIX)] for p in self.path.iterdir()
                          if p.name.endswith(fmt.SUFFIX) and p.is_file()]
             else:
-                with HDF5_LOCK:
-                    h5 = self._root_file.acquire()
-                    index = self._read_index(h5)
-                    if index is not None:
-                        names = list(index)
-                    else:
+                index = self._file_index()
+                if index is not None:
+                    names = list(index.names)
+                else:
+                    with HDF5_LOCK:
+                        h5 = self._root_file.acquire()
                         names = [g._v_name for g in h5.iter_nodes("/", classname="Group")]
             self._names = sorted(names)
+            self._name_set = frozenset(self._names)
         return self._names
 
     def has_chrom(self, name: str) -> bool:
-        return name in self._name_set()
-
-    def _name_set(self) -> set[str]:
-        cached = getattr(self, "_names_set", None)
-        if cached is None or len(cached) != len(self._names or ()):
-            cached = self._names_set = set(self.chrom_names())
-        return cached
+        if self._name_set is None:
+            self.chrom_names()
+        return name in self._name_set
 
     def chrom(self, name: str) -> ChromLayout:
         """Layout of chromosome *name* (cached). ChromosomeNotFoundError if absent."""
         layout = self._chroms.get(name)
         if layout is not None:
             return layout
-        if name not in self._name_set():
+        if not self.has_chrom(name):
             raise ChromosomeNotFoundError(f"Could not find chromosome: {name}")
         manager = self.chrom_file(name)
-        with HDF5_LOCK:
-            h5 = manager.acquire()
-            if self.layout == "file":
-                index = self._read_index(h5)
-                if index is not None and name in index:
-                    layout = self._chroms[name] = index[name]
-                    return layout
-            try:
-                group = h5.get_node(self.chrom_where(name), classname="Group")
-            except tables.NoSuchNodeError as exc:
-                raise ChromosomeNotFoundError(f"Could not find chromosome: {name}") from exc
-            version = self.format_version_of(h5)
-            layout = _read_chrom_group(name, group, manager, 0 if version is None else version)
+        index = self._file_index()
+        row = index.row(name) if index is not None else -1
+        if row >= 0:
+            first, stop = index.supercontig_span(row)
+            layout = ChromLayout(
+                name, int(index.starts[row]), int(index.lengths[row]),
+                index.sc_starts[first:stop], index.sc_ends[first:stop],
+                [f"{fmt.SUPERCONTIG_PREFIX}{n}" for n in index.sc_numbers[first:stop].tolist()],
+                manager, f"/{name}")
+        else:
+            with HDF5_LOCK:
+                h5 = manager.acquire()
+                try:
+                    group = h5.get_node(self.chrom_where(name), classname="Group")
+                except tables.NoSuchNodeError as exc:
+                    raise ChromosomeNotFoundError(f"Could not find chromosome: {name}") from exc
+                version = read_format_version(h5)
+                layout = _read_chrom_group(name, group, manager, 0 if version is None else version)
         self._chroms[name] = layout
         return layout
 
-    @staticmethod
-    def format_version_of(h5: tables.File) -> int | None:
-        attrs = h5.root._v_attrs
-        if fmt.ATTR_FORMAT_VERSION in attrs._v_attrnames:
-            return int(attrs[fmt.ATTR_FORMAT_VERSION])
-        return None
+    def layout_table(self) -> LayoutTable:
+        """Names, lengths and supercontigs of every chromosome, as arrays.
 
-    def _read_index(self, h5: tables.File) -> dict[str, ChromLayout] | None:
-        cached = getattr(self, "_index", False)
-        if cached is not False:
-            return cached
-        index = None
-        if INDEX_CHROMS in h5.root and INDEX_SUPERCONTIGS in h5.root:
-            chroms = h5.get_node("/", INDEX_CHROMS).read()
-            scs = h5.get_node("/", INDEX_SUPERCONTIGS).read()
-            index = {}
-            for row in chroms:
-                name = row["name"].decode(fmt.ENCODING)
-                first, count = int(row["first"]), int(row["count"])
-                sel = scs[first:first + count]
-                index[name] = ChromLayout(
-                    name, int(row["start"]), int(row["end"]),
-                    sel["start"].astype(np.int64), sel["end"].astype(np.int64),
-                    [f"{fmt.SUPERCONTIG_PREFIX}{n}" for n in sel["number"]],
-                    self._root_file, f"/{name}")
-        self._index = index
-        return index
+        File archives written by gdxarray carry a compact layout index
+        (:data:`gdxarray.format.INDEX_CHROMS` / ``INDEX_SUPERCONTIGS``), read in
+        two table reads, so opening an archive of tens of thousands of scaffolds
+        builds no object per chromosome.  Other archives fall back to the
+        per-chromosome layouts.
+        """
+        if self._table is None:
+            table = self._file_index()
+            if table is None:
+                table = LayoutTable.from_layouts([self.chrom(n) for n in self.chrom_names()])
+            self._table = table
+        return self._table
 
     def invalidate(self) -> None:
-        """Forget cached layout (after a writer changed it)."""
+        """Forget cached layout and metadata (after a writer changed them)."""
         self._chroms.clear()
         self._names = None
+        self._name_set = None
         self._index = False
-        self.__dict__.pop("_names_set", None)
+        self._table = None
+        self._tracknames.clear()
+        self._version = None
+
+    # -- genome-wide attributes -------------------------------------------------
+    def tracknames(self, *, strict: bool = True) -> list[str]:
+        """Track names in column order (``[]`` when no track is open).
+
+        Directory archives keep the names in every chromosome file.  *strict*
+        (readers) refuses files that disagree; otherwise (writers, which may
+        meet an interrupted open-data) the first file that has names wins.
+        """
+        cached = self._tracknames.get(strict)
+        if cached is None:
+            names: list[str] | None = None
+            with HDF5_LOCK:
+                for manager in self.genome_files():
+                    these = read_tracknames(manager.acquire().root._v_attrs)
+                    if not strict:
+                        if these or self.layout == "file":
+                            names = these
+                            break
+                        continue
+                    if names is None:
+                        names = these
+                    elif these != names:
+                        raise GenomedataError(
+                            f"{manager.path}: track names {these} differ from the other "
+                            f"chromosome files' {names}")
+            cached = self._tracknames[strict] = names or []
+        return list(cached)
+
+    def format_version(self) -> int | None:
+        """``genomedata_format_version``: 0 for original (v0) archives, None for an
+        empty one; GenomedataError when directory files disagree."""
+        if self._version is None:
+            versions = set()
+            with HDF5_LOCK:
+                for manager in self.genome_files():
+                    versions.add(read_format_version(manager.acquire()))
+                    if self.layout == "file":
+                        break
+            if not versions:
+                version = None
+            elif len(versions) > 1:
+                raise GenomedataError(
+                    f"{self.path}: chromosome files disagree on the format version "
+                    f"({sorted(v for v in versions if v is not None)})")
+            else:
+                version = versions.pop()
+                if version is None:
+                    # original (v0) archives had no version attribute at all
+                    version = 0 if self.layout == "dir" or self.chrom_names() else None
+            self._version = (version,)
+        return self._version[0]
+
+    def check_readable(self) -> None:
+        """UnsupportedError when the archive is newer than this package reads."""
+        version = self.format_version()
+        if version is not None and version > fmt.FORMAT_VERSION:
+            raise UnsupportedError(
+                f"{self.path} has format version {version}, but this gdxarray only supports "
+                f"format version {fmt.FORMAT_VERSION}")
+
+    def check_writable_format(self, what: str) -> None:
+        """UnsupportedError unless the archive is format version 1 (writers)."""
+        self.check_readable()
+        if not self.format_version():
+            raise UnsupportedError(
+                f"{self.path}: {what} is only supported for archives created with "
+                "Genomedata 1.2.0 or later (format version 1); this one is version 0")
+
+    # -- per-chromosome state ------------------------------------------------------
+    def chrom_attrs(self, name: str) -> tables.AttributeSet:
+        """The HDF5 attributes of chromosome *name* (use with HDF5_LOCK held)."""
+        layout = self.chrom(name)
+        return layout.file.acquire().get_node(layout.where)._v_attrs
+
+    def is_dirty(self, name: str) -> bool:
+        """Modified since ``genomedata-close-data`` computed its statistics."""
+        with HDF5_LOCK:
+            return read_dirty(self.chrom_attrs(name))
+
+    def incomplete_tracks(self, name: str) -> list[str]:
+        """Tracks whose last load into chromosome *name* failed part-way."""
+        with HDF5_LOCK:
+            return read_incomplete(self.chrom_attrs(name))
+
+    def chrom_stats(self, name: str) -> dict[str, np.ndarray | None]:
+        """The close-data statistics stored on chromosome *name* (None where absent)."""
+        with HDF5_LOCK:
+            attrs = self.chrom_attrs(name)
+            return {stat: (np.asarray(attrs[stat]) if stat in attrs._v_attrnames else None)
+                    for stat in fmt.STAT_NAMES}
 
 
 _SHARED: dict[tuple, Archive] = {}
@@ -395,27 +619,13 @@ def _unpickle_archive(path: str, mode: str, layout: str) -> Archive:
     return archive
 
 
-class _ChromRow(tables.IsDescription):
-    name = tables.StringCol(255, pos=0)
-    start = tables.UInt32Col(pos=1)
-    end = tables.UInt32Col(pos=2)
-    first = tables.Int64Col(pos=3)
-    count = tables.Int64Col(pos=4)
-
-
-class _SupercontigRow(tables.IsDescription):
-    start = tables.UInt32Col(pos=0)
-    end = tables.UInt32Col(pos=1)
-    number = tables.Int64Col(pos=2)
-
-
 def write_index(h5: tables.File, layouts: list[ChromLayout]) -> None:
     """(Re)write the layout index of a file archive (call with HDF5_LOCK held).
 
     Supercontig names must be ``supercontig_<n>``; otherwise no index is written
     and readers fall back to visiting the groups.
     """
-    for node in (INDEX_CHROMS, INDEX_SUPERCONTIGS):
+    for node in (fmt.INDEX_CHROMS, fmt.INDEX_SUPERCONTIGS):
         if node in h5.root:
             h5.remove_node("/", node)
     numbers: list[int] = []
@@ -425,10 +635,11 @@ def write_index(h5: tables.File, layouts: list[ChromLayout]) -> None:
             if not sc_name.startswith(fmt.SUPERCONTIG_PREFIX) or not suffix.isdigit():
                 return
             numbers.append(int(suffix))
-    if any(len(layout.name.encode(fmt.ENCODING)) > 255 for layout in layouts):
+    if any(len(layout.name.encode(fmt.ENCODING)) > fmt.INDEX_NAME_BYTES for layout in layouts):
         return
-    chroms = h5.create_table("/", INDEX_CHROMS, _ChromRow, expectedrows=max(1, len(layouts)))
-    scs = h5.create_table("/", INDEX_SUPERCONTIGS, _SupercontigRow,
+    chroms = h5.create_table("/", fmt.INDEX_CHROMS, fmt.IndexChromRow,
+                             expectedrows=max(1, len(layouts)))
+    scs = h5.create_table("/", fmt.INDEX_SUPERCONTIGS, fmt.IndexSupercontigRow,
                           expectedrows=max(1, len(numbers)))
     first = 0
     chrom_rows = []
@@ -448,7 +659,8 @@ def write_index(h5: tables.File, layouts: list[ChromLayout]) -> None:
     scs.flush()
 
 
-__all__ = [
-    "HDF5_LOCK", "Archive", "ChromLayout", "FileManager", "detect_layout",
-    "is_bigwig", "is_genomedata", "write_index",
-]
+__all__ = sorted([
+    "HDF5_LOCK", "Archive", "ChromLayout", "FileManager", "LayoutTable", "detect_layout",
+    "is_bigwig", "is_genomedata", "read_dirty", "read_format_version", "read_incomplete",
+    "read_tracknames", "write_index",
+])

@@ -134,7 +134,7 @@ def test_mode_threshold(tmp_path):
     assert (tmp_path / "many.gd").is_file()
     # the file archive carries the layout index, which Archive uses
     archive = Archive(tmp_path / "many.gd")
-    assert archive._read_index(archive._root_file.acquire()) is not None
+    assert archive._file_index() is not None
     assert len(archive.chrom_names()) == fmt.FILE_MODE_CHROMS
     archive.close()
 

@@ -21,7 +21,7 @@ import gdxarray
 from gdxarray import _read
 from gdxarray import format as fmt
 from gdxarray.backends.entrypoint import GenomedataBackendEntrypoint
-from gdxarray.backends.genome_index import GenomeIndex
+from gdxarray.indexes import GenomeIndex
 from gdxarray.errors import ChromosomeNotFoundError
 from gdxarray.testing import make_genome
 

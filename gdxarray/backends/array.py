@@ -1,6 +1,6 @@
 """Lazily indexed arrays over the core read path.
 
-Each array spans a :class:`~gdxarray.backends.genome_index.GenomeLayout` (one
+Each array spans a :class:`~gdxarray.indexes.GenomeLayout` (one
 chromosome for ``group=``, every chromosome end to end otherwise).  Indexing goes
 through :func:`xarray.core.indexing.explicit_indexing_adapter` with outer
 indexing and at most one vector; a request is cut at chromosome ends and each
@@ -16,7 +16,8 @@ from xarray.core import indexing
 
 from .. import format as fmt
 from .._read import empty, normalize_columns
-from .genome_index import GenomeLayout
+from ..stats import source_stats
+from ..indexes import GenomeLayout
 
 #: Positions requested as a vector are read as runs; two wanted positions
 #: further apart than this start a new run (about 6 HDF5 chunks).
@@ -229,7 +230,7 @@ class StatsArray(BackendArray):
 
     def _getitem(self, key: tuple) -> np.ndarray:
         if "values" not in self._cache:
-            self._cache["values"] = self.source.stats(self.chroms, self.ntracks)
+            self._cache["values"] = source_stats(self.source, self.chroms, self.ntracks)
         return np.asarray(self._cache["values"][self.stat], dtype=self.dtype)[key]
 
 

@@ -16,7 +16,7 @@ import zlib
 from contextlib import contextmanager
 from typing import IO, BinaryIO, Iterator, Union
 
-from ..errors import GenomedataError, ParseError
+from ..errors import InputFileError, ParseError
 from ..format import BIGWIG_MAGICS, HDF5_MAGIC
 
 __all__ = [
@@ -45,15 +45,6 @@ _PAD = b"\n" * BLOCK_PAD
 _RAW_READ = 1 << 20
 
 Source = Union[str, "os.PathLike[str]", BinaryIO, IO[bytes]]
-
-
-class InputFileError(GenomedataError, OSError):
-    """An input file cannot be opened (missing, a directory, no permission).
-
-    An ``OSError`` with ``errno``, ``strerror`` and ``filename`` (not a
-    ParseError: nothing was parsed), and a GenomedataError so the CLI
-    reports it in one line.
-    """
 
 
 def is_path(source: object) -> bool:

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..errors import ParseError
+from ..errors import NameTranslationError, ParseError
 from ..format import (
     AGP_GAP_COMPONENT_TYPES,
     DEFAULT_NAME_STYLE,
@@ -479,16 +479,6 @@ def _count_deflines(source: Source) -> int:
 
 
 # --- assembly report --------------------------------------------------------------------
-
-class NameTranslationError(ParseError, KeyError):
-    """A name or naming style missing from an assembly report.
-
-    Both a ``ValueError`` (what the reference raises for an unknown name) and
-    a ``KeyError`` (what it raises for an unknown style).
-    """
-
-    __str__ = Exception.__str__
-
 
 #: Assembly-report cells meaning "no such name".
 _MISSING = frozenset(("", "na"))

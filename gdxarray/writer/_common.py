@@ -1,6 +1,8 @@
-"""Shared machinery of the write path: opening archives for writing, the
-per-chromosome attributes the writers keep (dirty bit, incomplete marks,
-track names), building into a temporary sibling, and fast sequence writes.
+"""Shared machinery of the write path: opening archives for writing, setting
+the per-chromosome attributes the writers keep (dirty bit, incomplete marks),
+building into a temporary sibling, and fast sequence writes.  Reading what is
+in an archive (track names, state, format version) is the archive room's
+(:class:`gdxarray.store.Archive`).
 
 Every HDF5 call here is made with :data:`gdxarray.store.HDF5_LOCK` held.
 """
@@ -23,10 +25,8 @@ import numpy as np
 import tables
 
 from .. import format as fmt
-from ..errors import (
-    ArchiveExistsError, GenomedataError, NotAnArchiveError, TrackNotFoundError, UnsupportedError,
-)
-from ..store import HDF5_LOCK, Archive, ChromLayout
+from ..errors import ArchiveExistsError, GenomedataError, NotAnArchiveError, TrackNotFoundError
+from ..store import HDF5_LOCK, Archive, ChromLayout, read_incomplete, read_tracknames
 
 try:  # ISA-L: level 1 is 2-3x faster than zlib's level 1 at about the same size (measured)
     from isal.isal_zlib import compress as _isal_compress
@@ -228,20 +228,9 @@ def root_attrs(layout: ChromLayout) -> tables.AttributeSet:
     return layout.file.acquire().root._v_attrs
 
 
-def read_tracknames(attrs: tables.AttributeSet) -> list[str]:
-    if fmt.ATTR_TRACKNAMES not in attrs._v_attrnames:
-        return []
-    return [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[fmt.ATTR_TRACKNAMES])]
-
-
 def genome_tracknames(archive: Archive) -> list[str]:
-    """Track names of the archive (those of the first file that has any in dir mode)."""
-    with HDF5_LOCK:
-        for manager in archive.genome_files():
-            names = read_tracknames(manager.acquire().root._v_attrs)
-            if names or archive.layout == "file":
-                return names
-    return []
+    """Track names of the archive, as writers see them (see ``Archive.tracknames``)."""
+    return archive.tracknames(strict=False)
 
 
 def track_column(archive: Archive, layout: ChromLayout, trackname: str) -> int:
@@ -255,36 +244,10 @@ def track_column(archive: Archive, layout: ChromLayout, trackname: str) -> int:
                                  f"(tracks: {', '.join(names) or 'none'})") from None
 
 
-def check_version(archive: Archive, what: str) -> None:
-    """UnsupportedError for v0 archives (no ``genomedata_format_version`` or 0)."""
-    with HDF5_LOCK:
-        for manager in archive.genome_files():
-            version = Archive.format_version_of(manager.acquire())
-            if not version:
-                raise UnsupportedError(
-                    f"{archive.path}: {what} is only supported for archives created with "
-                    "Genomedata 1.2.0 or later (format version 1); this one is version 0")
-            if version > fmt.FORMAT_VERSION:
-                raise UnsupportedError(f"{archive.path}: format version {version} is newer "
-                                       f"than this package supports ({fmt.FORMAT_VERSION})")
-
-
 def set_dirty(group: tables.Group, value: bool = True) -> None:
     # a Python bool: PyTables stores it as an 8-bit HDF5 bitfield, the type the
     # reference writes and reads back as numpy.bool_
     group._v_attrs[fmt.ATTR_DIRTY] = bool(value)
-
-
-def is_dirty(group: tables.Group) -> bool:
-    attrs = group._v_attrs
-    return fmt.ATTR_DIRTY in attrs._v_attrnames and bool(attrs[fmt.ATTR_DIRTY])
-
-
-def incomplete_tracks(group: tables.Group) -> list[str]:
-    attrs = group._v_attrs
-    if fmt.ATTR_INCOMPLETE not in attrs._v_attrnames:
-        return []
-    return [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[fmt.ATTR_INCOMPLETE]) if len(v)]
 
 
 def set_incomplete(group: tables.Group, names: Iterable[str]) -> None:
@@ -297,13 +260,13 @@ def set_incomplete(group: tables.Group, names: Iterable[str]) -> None:
 
 
 def mark_incomplete(group: tables.Group, trackname: str) -> None:
-    current = incomplete_tracks(group)
+    current = read_incomplete(group._v_attrs)
     if trackname not in current:
         set_incomplete(group, current + [trackname])
 
 
 def clear_incomplete(group: tables.Group, trackname: str) -> None:
-    current = incomplete_tracks(group)
+    current = read_incomplete(group._v_attrs)
     if trackname in current:
         set_incomplete(group, [n for n in current if n != trackname])
 

@@ -17,11 +17,12 @@ import numpy as np
 
 from .. import format as fmt
 from ..errors import IncompleteTrackError
-from ..store import HDF5_LOCK, Archive, ChromLayout, write_index
+from ..store import (
+    HDF5_LOCK, Archive, ChromLayout, read_dirty, read_incomplete, read_tracknames, write_index,
+)
 from ._chunks import ColumnChunks
 from ._common import (
-    borrow, chrom_group, continuous_of, incomplete_tracks, is_dirty, iter_layouts,
-    read_tracknames, release, root_attrs, say, set_dirty,
+    borrow, chrom_group, continuous_of, iter_layouts, release, root_attrs, say, set_dirty,
 )
 
 #: Values (rows x tracks) read per block.
@@ -171,7 +172,7 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
     """Write the statistics and chunk attributes of one chromosome; clear dirty."""
     with HDF5_LOCK:
         group = chrom_group(layout)
-        incomplete = incomplete_tracks(group)
+        incomplete = read_incomplete(group._v_attrs)
         if incomplete:
             raise IncompleteTrackError(
                 f"{archive.path}: the last load of track(s) {', '.join(incomplete)} into "
@@ -217,7 +218,7 @@ def close_archive(archive: Archive, *, verbose: bool = False) -> None:
     for layout in iter_layouts(archive):
         layouts.append(layout)
         with HDF5_LOCK:
-            dirty = is_dirty(chrom_group(layout))
+            dirty = read_dirty(chrom_group(layout)._v_attrs)
         if dirty:
             try:
                 close_chromosome(archive, layout, verbose=verbose)

@@ -18,7 +18,7 @@ import tables
 
 from .. import format as fmt
 from ..errors import ArchiveExistsError, GenomedataError, ParseError
-from ..store import HDF5_LOCK, ChromLayout, FileManager, INDEX_CHROMS, INDEX_SUPERCONTIGS, write_index
+from ..store import HDF5_LOCK, ChromLayout, FileManager, write_index
 from ._common import (
     COMPRESS_THREADS, chrom_file_name, expand, install, quiet_pytables, remove_path, say,
     set_dirty, temp_sibling, write_seq,
@@ -27,7 +27,7 @@ from ._common import (
 SEQFILE_TYPES = ("fasta", "agp", "sizes")
 MODES = ("file", "dir")
 _UINT32_MAX = int(np.iinfo(np.uint32).max)
-_RESERVED_NAMES = frozenset({INDEX_CHROMS, INDEX_SUPERCONTIGS, "", ".", ".."})
+_RESERVED_NAMES = frozenset({fmt.INDEX_CHROMS, fmt.INDEX_SUPERCONTIGS, "", ".", ".."})
 
 
 def _as_list(filenames: str | os.PathLike | Iterable) -> list:

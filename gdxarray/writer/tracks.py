@@ -15,11 +15,11 @@ import numpy as np
 
 from .. import format as fmt
 from ..errors import GenomedataError, TrackExistsError
-from ..store import HDF5_LOCK, Archive
+from ..store import HDF5_LOCK, Archive, read_tracknames
 from ._chunks import ColumnChunks
 from ._common import (
-    borrow, check_version, chrom_group, clear_incomplete, continuous_of, iter_layouts,
-    read_tracknames, release, say, set_dirty, track_column,
+    borrow, chrom_group, clear_incomplete, continuous_of, iter_layouts,
+    release, say, set_dirty, track_column,
 )
 
 
@@ -70,7 +70,7 @@ def add_tracks(archive: Archive, tracknames: Iterable[str], *,
     chunk_size = int(chunk_size)
     if chunk_size < 1:
         raise GenomedataError(f"chunk size must be a positive number of rows, not {chunk_size}")
-    check_version(archive, "adding tracks")
+    archive.check_writable_format("adding tracks")
     layouts = list(iter_layouts(archive))
     # refuse before changing anything, in every file
     with HDF5_LOCK:
@@ -102,6 +102,7 @@ def add_tracks(archive: Archive, tracknames: Iterable[str], *,
                                               chunkshape=(chunk_size, 1), filters=fmt.FILTERS)
                 earray.truncate(earray.shape[1] + len(names))
         release(archive, layout)
+    archive.invalidate()
 
 
 def open_data(gdarchive: str | os.PathLike, tracknames: Iterable[str], verbose: bool = False, *,

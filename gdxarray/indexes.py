@@ -34,8 +34,8 @@ from xarray.core.coordinate_transform import CoordinateTransform
 from xarray.core.indexes import CoordinateTransformIndex, Index
 from xarray.core.indexing import CoordinateTransformIndexingAdapter, IndexSelResult
 
-from .. import format as fmt
-from ..errors import ChromosomeNotFoundError
+from . import format as fmt
+from .errors import ChromosomeNotFoundError, suggest
 
 COORD_CHROM = "chrom"
 COORD_POS = "pos"
@@ -153,15 +153,7 @@ class GenomeLayout:
 
 
 def _not_found(name, names) -> str:
-    import difflib
-
-    msg = f"Could not find chromosome: {name}"
-    close = difflib.get_close_matches(str(name), list(names), n=1)
-    if close:
-        msg += f" (did you mean {close[0]!r}?)"
-    elif len(names) <= 10:
-        msg += f" (available: {', '.join(names) or 'none'})"
-    return msg
+    return f"Could not find chromosome: {name}" + suggest(name, names)
 
 
 class GenomeTransform(CoordinateTransform):
