@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> None:
-        from gdxarray.load import close_data
+        from gdxarray.writer import close_data
 
         close_data(args.gdarchive, verbose=args.verbose)
 

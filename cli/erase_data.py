@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> None:
-        from gdxarray.load import erase_data
+        from gdxarray.writer import erase_data
 
         erase_data(args.gdarchive, args.trackname, verbose=args.verbose)
 

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> None:
-        from gdxarray.load import hardmask_data, parse_hardmask_operator
+        from gdxarray.writer import hardmask_data, parse_hardmask_operator
 
         function = None
         if args.hardmask is not None:

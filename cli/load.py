@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> None:
         seqfilenames = expand_globs(args.sequence)
-        from gdxarray.load import load_genomedata
+        from gdxarray.writer import load_genomedata
 
         load_genomedata(args.gdarchive, tracks=list(args.track),
                         seqfilenames=seqfilenames, mode=args.mode,

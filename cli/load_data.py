@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> None:
-        from gdxarray.load import load_data
+        from gdxarray.writer import load_data
 
         datafile = args.file if args.file is not None else sys.stdin.buffer
         # the loader reports skipped lines (per chromosome) on stderr itself

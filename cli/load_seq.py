@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> None:
         seqfiles = expand_globs(args.seqfiles)
-        from gdxarray.load import load_seq
+        from gdxarray.writer import load_seq
 
         load_seq(args.gdarchive, seqfiles, verbose=args.verbose,
                  mode=args.mode, seqfile_type=args.seqfile_type,

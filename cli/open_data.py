@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> None:
-        from gdxarray.load import open_data
+        from gdxarray.writer import open_data
 
         open_data(args.gdarchive, args.tracknames, verbose=args.verbose,
                   chunk_size=args.chunk_size)

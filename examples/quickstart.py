@@ -5,7 +5,7 @@ Run it from anywhere::
     python examples/quickstart.py [OUTPUT_DIR]
 
 It makes a small genome (FASTA with an assembly gap) and three signal tracks
-(bedGraph), loads them with ``gdxarray.load.load_genomedata`` (the drop-in for
+(bedGraph), loads them with ``gdxarray.writer.load_genomedata`` (the drop-in for
 ``genomedata-load``), opens the archive with ``xarray.open_dataset(...,
 engine="genomedata")``, runs genome-wide reductions on a
 ``dask.distributed.LocalCluster`` with two worker processes, bins a region per
@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 import gdxarray  # noqa: F401 - registers the .gd accessor
-from gdxarray.load import load_genomedata
+from gdxarray.writer import load_genomedata
 
 CHROMS = {"chr1": 1_200_000, "chr2": 700_000}
 GAP = ("chr1", 400_000, 550_000)  # 150 kb of N: an assembly gap (>= 100 kb)

@@ -3,20 +3,24 @@
 >>> from gdxarray import Genome
 >>> with Genome("example.genomedata") as genome:   # doctest: +SKIP
 ...     genome["chr1"][1000:1010, "signal"]
+
+The package's front door: the read API (``Genome``), the loaders under the
+reference's names (imported on first use, so commands start fast), and every
+exception and warning.  ``docs/architecture.md`` maps the rooms behind it.
 """
 
 from __future__ import annotations
 
 from .errors import (
-    ChromosomeDirtyError, ChromosomeNotFoundError, CorruptChunkError, GenomedataDirtyWarning,
-    GenomedataError,
-    IncompleteTrackError, IncompleteTrackWarning, NotAnArchiveError, OverlapWarning,
-    ParseError, ReadOnlyError, TrackExistsError, TrackNotFoundError, TrackNotOpenError,
-    UnsupportedError,
+    ArchiveExistsError, ChromosomeDirtyError, ChromosomeNotFoundError, CommandError,
+    CorruptChunkError, GenomedataDirtyWarning, GenomedataError, IncompleteTrackError,
+    IncompleteTrackWarning, InputFileError, MissingContinuousData, NameTranslationError,
+    NotAnArchiveError, OverlapWarning, ParseError, ReadOnlyError, TrackExistsError,
+    TrackNotFoundError, TrackNotOpenError, UnsupportedError,
 )
 from .format import FILE_MODE_CHROMS, FORMAT_VERSION
 from .genome import Chromosome, Genome, Supercontig
-from ._lazy_accessor import install as _install_accessor
+from ._import_hook import install as _install_accessor
 
 _install_accessor()  # the .gd accessor, registered when xarray is imported
 
@@ -28,9 +32,9 @@ _LOADERS = ("close_data", "erase_data", "hardmask_data", "load_data", "load_geno
 
 def __getattr__(name: str):
     if name in _LOADERS:
-        from . import load
+        from . import writer
 
-        return getattr(load, name)
+        return getattr(writer, name)
     if name == "__version__":  # importlib.metadata costs ~25 ms: not on every command start
         from importlib.metadata import PackageNotFoundError, version
 
@@ -43,11 +47,10 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gdxarray' has no attribute {name!r}")
 
 __all__ = sorted([
-    "Chromosome", "Genome", "Supercontig", *_LOADERS,
-    "ChromosomeDirtyError", "ChromosomeNotFoundError", "CorruptChunkError", "FILE_MODE_CHROMS",
-    "FORMAT_VERSION",
-    "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
-    "IncompleteTrackWarning", "NotAnArchiveError", "OverlapWarning", "ParseError",
-    "ReadOnlyError", "TrackExistsError", "TrackNotFoundError", "TrackNotOpenError",
-    "UnsupportedError", "__version__",
+    "Chromosome", "Genome", "Supercontig", *_LOADERS, "FILE_MODE_CHROMS", "FORMAT_VERSION",
+    "ArchiveExistsError", "ChromosomeDirtyError", "ChromosomeNotFoundError", "CommandError",
+    "CorruptChunkError", "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
+    "IncompleteTrackWarning", "InputFileError", "MissingContinuousData", "NameTranslationError",
+    "NotAnArchiveError", "OverlapWarning", "ParseError", "ReadOnlyError", "TrackExistsError",
+    "TrackNotFoundError", "TrackNotOpenError", "UnsupportedError", "__version__",
 ])

@@ -22,7 +22,7 @@ import tables
 from . import format as fmt
 from . import _chunks
 from ._native import address
-from .store import HDF5_LOCK, Archive, ChromLayout
+from .store import HDF5_LOCK, ChromLayout
 
 
 #: Transparent huge page size (x86-64 and arm64 with 4 kB base pages).
@@ -307,5 +307,5 @@ def read_seq(chrom: ChromLayout, start: int, end: int) -> np.ndarray:
     return out
 
 
-__all__ = ["Archive", "READ_POOL", "all_columns", "continuous_node", "empty", "normalize_columns",
+__all__ = ["READ_POOL", "all_columns", "continuous_node", "empty", "normalize_columns",
            "read_ahead", "read_continuous", "read_seq", "seq_node"]

@@ -272,7 +272,7 @@ class GenomedataAccessor:
             warnings.warn(f"{dropped} non-NaN values lie in assembly gaps of {archive} and were "
                           "not written", UserWarning, stacklevel=2)
         if close:
-            from .load import close_data
+            from .writer import close_data
 
             close_data(archive)
 

@@ -325,8 +325,6 @@ def test_query_errors(capsys, tmp_path, small, argv, fragments):
     ("open_data", None), ("erase_data", None),
 ])
 def test_missing_archive_is_one_line(capsys, tmp_path, name, argv):
-    if name in ("close_data", "open_data", "erase_data"):
-        pytest.importorskip("gdxarray.load", reason="gdxarray.load not written yet")
     missing = tmp_path / "absent.genomedata"
     if name == "histogram":
         args = [missing, "a"]
@@ -500,7 +498,6 @@ def query_all(capsys, path, track, chrom, length) -> str:
 
 @pytest.mark.parametrize("mode", ["-f", "-d", None], ids=["file", "dir", "auto"])
 def test_load_end_to_end(capsys, tmp_path, mode):
-    pytest.importorskip("gdxarray.load", reason="gdxarray.load not written yet")
     inputs = write_inputs(tmp_path)
     out_path = tmp_path / "out.genomedata"
     argv = ["-s", tmp_path / "seq_a.*", "-s", inputs["seq_b"],
@@ -532,7 +529,6 @@ def test_load_end_to_end(capsys, tmp_path, mode):
 
 
 def test_step_by_step_and_errors(capsys, tmp_path, monkeypatch):
-    pytest.importorskip("gdxarray.load", reason="gdxarray.load not written yet")
     inputs = write_inputs(tmp_path)
     gd = tmp_path / "steps.genomedata"
     status, _, err = run(capsys, "load_seq", "-f", "--gap-length", 30, gd,
@@ -604,7 +600,6 @@ def test_step_by_step_and_errors(capsys, tmp_path, monkeypatch):
 @needs_realdata
 def test_load_real_data_equals_reference_archive(capsys, tmp_path):
     """genomedata-load on the reference's own inputs gives v1.genomedata's values."""
-    pytest.importorskip("gdxarray.load", reason="gdxarray.load not written yet")
     from gdxarray import Genome
 
     out_path = tmp_path / "real.genomedata"

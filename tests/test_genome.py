@@ -305,7 +305,7 @@ def test_loader_functions_exported_with_reference_names():
     import inspect
 
     import gdxarray
-    import gdxarray.load as load
+    import gdxarray.writer as load
     from genomedata import load_genomedata as ref_load
 
     for name in ("close_data", "erase_data", "hardmask_data", "load_data", "load_genomedata",

@@ -14,7 +14,7 @@ import tables
 
 from gdxarray import format as fmt
 from gdxarray.errors import IncompleteTrackError, ParseError, TrackNotOpenError
-from gdxarray.load import close_data, erase_data, load_data, load_seq, open_data
+from gdxarray.writer import close_data, erase_data, load_data, load_seq, open_data
 
 SIZES = {"chr1": 60_000, "chr2": 25_000, "chr10": 1_000}
 
@@ -421,7 +421,7 @@ def test_dense_fixedstep_runs_paint_over_existing_values(tmp_path):
     """fixedStep runs (the slice-copy fast path) starting and ending mid-chunk, onto
     a track that already has data, in both orders, equal a numpy model."""
     from gdxarray import Genome
-    from gdxarray.load import load_data, load_seq, open_data
+    from gdxarray.writer import load_data, load_seq, open_data
 
     sizes = tmp_path / "g.sizes"
     sizes.write_text("chrA\t35000\n")

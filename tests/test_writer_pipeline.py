@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gdxarray.errors import GenomedataError, ParseError
-from gdxarray.load import load_genomedata
+from gdxarray.writer import load_genomedata
 
 FASTA = ">chr1\n" + "ACGT" * 5000 + "\n>chr2\n" + "GGCCAATT" * 1000 + "\n"
 

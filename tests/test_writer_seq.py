@@ -12,7 +12,7 @@ import tables
 
 from gdxarray import format as fmt
 from gdxarray.errors import ArchiveExistsError, ParseError
-from gdxarray.load import close_data, load_seq
+from gdxarray.writer import close_data, load_seq
 from gdxarray.store import Archive
 
 FASTA = (">chr1 some description\nACGTNNNNacgtAAAA\nGGGGccccNNNNtttt\n"

@@ -13,7 +13,7 @@ from gdxarray import format as fmt
 from gdxarray.errors import (
     GenomedataError, ParseError, TrackExistsError, TrackNotFoundError, UnsupportedError,
 )
-from gdxarray.load import (
+from gdxarray.writer import (
     close_data, erase_data, hardmask_data, load_data, load_genomedata, load_seq, open_data,
     parse_hardmask_operator,
 )

@@ -1,4 +1,5 @@
-"""Register the ``.gd`` accessor without making ``import gdxarray`` import xarray.
+"""An import hook: register the ``.gd`` accessor without making ``import gdxarray``
+import xarray.
 
 Importing xarray (and with it pandas) costs about half a second, which every
 ``genomedata-*`` command would pay for nothing.  If xarray is already imported
