@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
             names = genome.tracknames_continuous
             if not names:
                 raise CommandError(f"{args.gdarchive}: the archive has no tracks")
+            dirty = [chrom.name for chrom in genome if chrom.dirty]
+            if dirty:  # stale statistics are not a report (the reference refuses too)
+                raise CommandError(
+                    f"{args.gdarchive}: chromosome {dirty[0]} was modified since its statistics "
+                    f"were computed; run genomedata-close-data {args.gdarchive} first")
             try:
                 means, variances = genome.means, genome.vars
             except ChromosomeDirtyError as error:

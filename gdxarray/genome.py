@@ -11,8 +11,9 @@ errors; and the writer for the reference's write methods.
 Differences from the reference, all deliberate (see README):
 
 * Reading a chromosome that is dirty (modified since ``genomedata-close-data``)
-  works and warns :class:`GenomedataDirtyWarning`; only its *statistics* raise
-  :class:`ChromosomeDirtyError`, because those are what is stale.
+  works and warns :class:`GenomedataDirtyWarning` (the reference refuses it in
+  mode ``r``); its statistics warn too and return the stored, stale values, as
+  the reference's do in mode ``r+``.
 * Numpy integer scalars, negative track indices and open slices (``chrom[:]``)
   are accepted.
 * A bigWig file opens as a one-track genome with the same shapes as an archive.
@@ -125,6 +126,7 @@ class _Supercontigs:
 
     def __getitem__(self, key) -> list[Supercontig]:
         chrom = self._chromosome
+        chrom._check_open()
         start, end, _ = _key_to_range(key, chrom.end)
         start, end = max(start, chrom.start), min(end, chrom.end)
         return [Supercontig(chrom, i) for i in chrom._layout.overlapping(start, end)]
@@ -136,6 +138,7 @@ class _SeqSlice:
 
     def __getitem__(self, key) -> np.ndarray:
         chrom = self._chromosome
+        chrom._check_open()
         start, end, direct = _key_to_range(key, chrom.end)
         if end <= start:
             return np.array([], dtype=fmt.SEQ_DTYPE)
@@ -199,6 +202,7 @@ class Chromosome:
 
     def __iter__(self) -> Iterator[Supercontig]:
         """Supercontigs in start order."""
+        self._check_open()
         return (Supercontig(self, i) for i in range(len(self._layout.sc_names)))
 
     # -- tracks --------------------------------------------------------------
@@ -353,6 +357,7 @@ class Chromosome:
     @property
     def attrs(self) -> tables.AttributeSet:
         """HDF5 attributes of the chromosome (in directory mode, also the genome-wide ones)."""
+        self._check_open()
         return self._source.chrom_attrs(self.name)
 
     @property
@@ -365,18 +370,25 @@ class Chromosome:
         return self._source.incomplete_tracks(self.name)
 
     def _stats(self) -> dict[str, np.ndarray]:
-        """Every stored statistic; ChromosomeDirtyError when stale or never computed."""
-        if self.dirty:
-            raise ChromosomeDirtyError(
-                f"chromosome {self.name} of {self._genome.filename} was modified since its "
-                "statistics were computed: run genomedata-close-data on the archive")
+        """Every stored statistic.
+
+        Stale ones (the chromosome is dirty, or open for writing) are returned,
+        as the reference does, with a :class:`GenomedataDirtyWarning`; none
+        stored at all is a :class:`ChromosomeDirtyError`.
+        """
+        self._check_open()
         values = self._source.chrom_stats(self.name)
         if any(v is None for v in values.values()):
             if self.num_tracks_continuous == 0:
                 return {stat: np.array([], dtype=np.int64 if stat == "num_datapoints"
                                        else np.float64) for stat in values}
             raise ChromosomeDirtyError(
-                f"chromosome {self.name} has no statistics: run genomedata-close-data")
+                f"chromosome {self.name} of {self._genome.filename} has no statistics: run "
+                "genomedata-close-data on the archive")
+        if self.dirty:
+            warnings.warn(f"chromosome {self.name} of {self._genome.filename} was modified since "
+                          "its statistics were computed: they are stale (run "
+                          "genomedata-close-data)", GenomedataDirtyWarning, stacklevel=4)
         return values
 
     def _stat(self, name: str) -> np.ndarray:
@@ -416,9 +428,12 @@ class Genome:
     ...         print(chrom.name, chrom.end, genome.tracknames_continuous)
     """
 
-    def __init__(self, filename, mode: str = "r", **kwargs) -> None:
+    def __init__(self, filename, *args, **kwargs) -> None:
         self._isopen = False
         self.filename = filename
+        # as the reference: (mode, ...) positionally or mode= by keyword; kept for repr
+        self.args, self.kwargs = args, kwargs
+        mode = args[0] if args else kwargs.get("mode", "r")
         self.mode = mode
         self._context_count = 0
         self._chromosomes: dict[str, Chromosome] = {}
@@ -469,13 +484,21 @@ class Genome:
             pass
 
     def __repr__(self) -> str:
+        """The reference's: ``Genome('path', *args, **kwargs)`` as the Genome was made."""
+        items = [f"'{self.filename}'"]
+        if self.args:  # the reference formats the tuple itself: *'r' for ('r',)
+            items.append("*%r" % (self.args if len(self.args) == 1 else (self.args,)))
+        if self.kwargs:
+            items.append("**%r" % (self.kwargs,))
+        return "Genome(%s)" % ", ".join(items)
+
+    def __str__(self) -> str:
+        """A summary: path, layout, chromosomes, tracks and mode."""
         if not self._isopen:
             return f"<Genome {os.fspath(self.filename)!r} (closed)>"
         ntracks = self.num_tracks_continuous
         return (f"<Genome {os.fspath(self.filename)!r} ({self.layout}, "
                 f"{len(self.chromosome_names)} chromosomes, {ntracks} tracks, mode {self.mode!r})>")
-
-    __str__ = __repr__
 
     # -- chromosomes ---------------------------------------------------------
     @property

@@ -415,6 +415,16 @@ def test_histogram_include_coords(capsys, tmp_path):
     assert_one_line_error(status, err, "genomedata-histogram", "bad.bed:1")
 
 
+def test_report_refuses_stale_statistics(capsys, tmp_path):
+    from gdxarray.writer import write_arrays
+
+    path, _ = make_genome(tmp_path / "g.genomedata", chroms={"chr1": 5_000}, tracks=["s"])
+    assert run(capsys, "report", path)[0] == 0
+    write_arrays(path, "s", [("chr1", 0, np.ones(10, np.float32))])  # stats now stale
+    status, _, err = run(capsys, "report", path)
+    assert_one_line_error(status, err, "genomedata-report", "genomedata-close-data")
+
+
 def test_read_tools_on_dirty_archive(capsys, tmp_path):
     path, truth = make_genome(tmp_path / "g.genomedata", chroms={"chr1": 5_000},
                               tracks=["s"], closed=False, seed=4)

@@ -182,7 +182,7 @@ def test_lifecycle_and_pickle(archive):
         genome["chr1"]
     with pytest.raises(GenomedataError, match="closed"):
         chrom[0:10]
-    assert "closed" in repr(genome)
+    assert "closed" in str(genome)
     from gdxarray.store import Archive
 
     arch = Archive(path)
@@ -215,10 +215,54 @@ def test_dirty_archive_reads_but_statistics_refuse(tmp_path):
     with pytest.warns(GenomedataDirtyWarning):
         with Genome(path) as genome:
             np.testing.assert_array_equal(genome["chr1"][0:100], truth["chr1"][0:100])
+            # never computed: nothing to return
             with pytest.raises(ChromosomeDirtyError, match="genomedata-close-data"):
                 genome.mins
             with pytest.raises(genome["chr1"].ChromosomeDirtyError):
                 genome["chr1"].sums
+
+
+def test_stale_statistics_warn_and_return_the_stored_values(tmp_path):
+    # as the reference: scripts open r+, add or change a track, then read statistics
+    path, truth = make_genome(tmp_path / "s.genomedata", chroms={"chr1": 5_000, "chr2": 3_000})
+    finite = {c: np.isfinite(truth[c]) for c in ("chr1", "chr2")}
+    expect_n = sum(f.sum(axis=0) for f in finite.values())
+    with Genome(path, "r+") as genome:
+        genome["chr1"][0:10, "signal"] = 1.0
+        with pytest.warns(GenomedataDirtyWarning, match="stale"):
+            n = genome.num_datapoints
+        np.testing.assert_array_equal(n, expect_n)  # the stored (stale) counts
+    with pytest.warns(GenomedataDirtyWarning):
+        with Genome(path) as genome:
+            assert genome["chr1"].dirty
+            np.testing.assert_array_equal(genome.num_datapoints, expect_n)
+
+
+def test_repr_is_the_references_and_str_summarises(tmp_path):
+    path, _ = make_genome(tmp_path / "r.genomedata", chroms={"chr1": 5_000})
+    ref = genomedata.Genome(str(path))
+    try:
+        for args, kwargs in (((), {}), (("r",), {}), ((), {"mode": "r"})):
+            with Genome(str(path), *args, **kwargs) as genome, \
+                    genomedata.Genome(str(path), *args, **kwargs) as theirs:
+                assert repr(genome) == repr(theirs)
+                assert repr(genome["chr1"]).replace(str(path), "P") == \
+                    repr(theirs["chr1"]).replace(str(path), "P")
+                assert "1 chromosomes" in str(genome) and "1 tracks" in str(genome)
+    finally:
+        ref.close()
+
+
+def test_a_closed_genomes_chromosomes_refuse_use(tmp_path):
+    path, _ = make_genome(tmp_path / "c.genomedata", chroms={"chr1": 5_000})
+    genome = Genome(path)
+    chrom = genome["chr1"]
+    genome.close()
+    for use in (lambda: list(chrom), lambda: chrom[0:10], lambda: chrom.seq[0:10],
+                lambda: chrom.mins, lambda: list(chrom.itercontinuous()),
+                lambda: chrom.supercontigs[0:10], lambda: chrom.attrs):
+        with pytest.raises(GenomedataError, match="closed"):
+            use()
 
 
 def test_write_modes(tmp_path):
