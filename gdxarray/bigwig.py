@@ -190,8 +190,8 @@ class BigWigSource:
     def read_seq(self, name: str, start: int, end: int) -> np.ndarray:
         raise UnsupportedError("a bigWig file has no sequence")
 
-    def continuous_array(self, name: str, i: int) -> "_BigWigContinuous":
-        return _BigWigContinuous(self, name, int(self.file.chroms[name]))
+    def continuous_array(self, name: str, i: int) -> _BigWigNode:
+        return _BigWigNode(int(self.file.chroms[name]))
 
     def seq_array(self, name: str, i: int):
         raise UnsupportedError("a bigWig file has no sequence")
@@ -236,25 +236,18 @@ class BigWigSource:
         self.file.close()
 
 
-class _BigWigContinuous:
-    """Array-like stand-in for a supercontig's ``continuous`` EArray."""
+class _BigWigNode:
+    """What stands for a supercontig's stored EArray in a bigWig file: its shape.
 
-    def __init__(self, source: BigWigSource, chrom: str, length: int) -> None:
-        self._source, self._chrom = source, chrom
+    ``Supercontig.continuous`` wraps it in a :class:`gdxarray.genome.SupercontigArray`,
+    which reads through :meth:`BigWigSource.read_continuous`.
+    """
+
+    def __init__(self, length: int) -> None:
         self.shape = (length, 1)
-        self.dtype = fmt.CONTINUOUS_DTYPE
 
-    def __getitem__(self, key):
-        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
-        if isinstance(rows, (int, np.integer)):
-            data = self._source.file.values(self._chrom, int(rows), int(rows) + 1)[:, None][0]
-        else:
-            start, stop, _ = rows.indices(self.shape[0])
-            data = self._source.file.values(self._chrom, start, stop)[:, None]
-        return data[..., cols]
-
-    def read(self) -> np.ndarray:
-        return self[0:self.shape[0]]
+    def __setitem__(self, key, value) -> None:
+        raise UnsupportedError("bigWig files are read-only")
 
 
 __all__ = ["BIGWIG_BLOCK", "BigWigFile", "BigWigSource"]

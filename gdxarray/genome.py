@@ -98,10 +98,18 @@ class Supercontig:
         return int(pos - self.start)
 
     @property
-    def continuous(self) -> tables.EArray:
-        """The stored ``(length, ntracks)`` float32 EArray (supercontig-relative rows)."""
+    def continuous(self) -> "SupercontigArray":
+        """The stored ``(length, ntracks)`` float32 array (supercontig-relative rows).
+
+        An array-like that reads through gdxarray's read path and behaves as the
+        PyTables ``EArray`` the reference returns (slicing, ``.read()``,
+        ``.shape``, ``.nrows``, ``numpy.asarray``; writes and other attributes go
+        to the EArray itself).  MissingContinuousData when no track is open.
+        """
         chrom = self._chromosome
-        return chrom._source.continuous_array(chrom.name, self._index)
+        chrom._check_open()
+        node = chrom._source.continuous_array(chrom.name, self._index)
+        return SupercontigArray(chrom, self, node)
 
     @property
     def seq(self) -> tables.CArray:
@@ -118,6 +126,128 @@ class Supercontig:
 
     def __str__(self) -> str:
         return self.name
+
+
+def _row_range(key, nrows: int) -> tuple[int, int, int, bool]:
+    """A row key of an EArray -> (start, stop, step, scalar)."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        i = int(key)
+        if i < 0:
+            i += nrows
+        if not 0 <= i < nrows:
+            raise IndexError(f"row index {int(key)} out of range for {nrows} rows")
+        return i, i + 1, 1, True
+    if isinstance(key, slice):
+        start, stop, step = key.indices(nrows)
+        return start, stop, step, False
+    raise TypeError(f"unsupported row index for a continuous array: {key!r}")
+
+
+class SupercontigArray:
+    """A supercontig's ``continuous`` data, read through the one read path.
+
+    What ``Supercontig.continuous`` and ``Chromosome.itercontinuous()`` hand
+    out in place of PyTables' ``EArray``, with its semantics: indexing
+    ``[rows]``, ``[rows, tracks]`` and ``[...]``, ``shape``/``dtype``/``ndim``,
+    and, along the EArray's extendable dimension (tracks), ``nrows``,
+    ``len()``, ``read(start, stop, step)`` and iteration (one track's column at
+    a time).  Reads take gdxarray's raw-chunk lane (the reference's scripts and
+    Segway read archives this way); ``numpy.asarray()`` gives the whole
+    ``(length, ntracks)`` matrix.  Assignment and any other attribute
+    (``attrs``, ``chunkshape``, ``filters``, ...) go to the EArray itself.
+    """
+
+    __slots__ = ("_chromosome", "_start", "_length", "_node", "shape")
+
+    dtype = fmt.CONTINUOUS_DTYPE
+    ndim = 2
+
+    def __init__(self, chromosome: "Chromosome", supercontig: "Supercontig", node) -> None:
+        self._chromosome = chromosome
+        self._start = supercontig.start
+        self._length = supercontig.end - supercontig.start
+        self._node = node
+        self.shape = (self._length, int(node.shape[1]))
+
+    @property
+    def nrows(self) -> int:
+        """Length along the extendable dimension: the number of tracks (as PyTables)."""
+        return self.shape[1]
+
+    @property
+    def size(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    def __len__(self) -> int:
+        return self.shape[1]
+
+    def _rows(self, a: int, b: int, cols) -> np.ndarray:
+        chrom = self._chromosome
+        chrom._check_open()
+        return chrom._source.read_continuous(chrom.name, self._start + a, self._start + b, cols,
+                                             self.shape[1])
+
+    def __getitem__(self, key) -> np.ndarray:
+        if key is Ellipsis:
+            key = (slice(None), slice(None))
+        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        if rows is Ellipsis:
+            rows = slice(None)
+        if cols is Ellipsis:
+            cols = slice(None)
+        if isinstance(rows, (list, np.ndarray)):  # coordinate lists: one read over their span
+            idx = np.asarray(rows, dtype=np.int64).reshape(-1)
+            idx = np.where(idx < 0, idx + self._length, idx)
+            if not len(idx):
+                return self[0:0, cols]
+            lo, hi = int(idx.min()), int(idx.max()) + 1
+            return self[lo:hi, cols][idx - lo]
+        start, stop, step, scalar_row = _row_range(rows, self._length)
+        scalar_col = isinstance(cols, (int, np.integer)) and not isinstance(cols, bool)
+        if scalar_col:
+            c = int(cols)
+            cols = np.array([c + self.shape[1] if c < 0 else c], dtype=np.int64)
+        if step < 0:
+            span = range(start, stop, step)
+            data = (self._rows(span[-1], span[0] + 1, cols)[::-1][::-step] if len(span)
+                    else self._rows(0, 0, cols))
+        else:
+            data = self._rows(start, max(start, stop), cols)
+            if step != 1:
+                data = data[::step]
+        if scalar_col:
+            data = data[:, 0]
+        if scalar_row:
+            data = data[0]
+        return data
+
+    def read(self, start=None, stop=None, step=None, out=None) -> np.ndarray:
+        """Tracks ``[start:stop:step]``, every base (``EArray.read`` along its
+        extendable dimension)."""
+        data = self[:, slice(start, stop, step)]
+        if out is not None:
+            out[...] = data
+            return out
+        return data
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        data = self[:, :]
+        return data if dtype is None else data.astype(dtype)
+
+    def __iter__(self):
+        """One track's column at a time (as iterating an EArray does)."""
+        for k in range(self.shape[1]):
+            yield self[:, k]
+
+    def __setitem__(self, key, value) -> None:
+        self._node[key] = value
+
+    def __getattr__(self, name: str):
+        return getattr(self._node, name)
+
+    def __repr__(self) -> str:
+        return (f"<SupercontigArray {self._chromosome.name}:{self._start}-"
+                f"{self._start + self._length} {self.shape} float32>")
 
 
 class _Supercontigs:
@@ -313,8 +443,8 @@ class Chromosome:
         """``chrom.supercontigs[start:end]``: the supercontigs overlapping a range."""
         return self._supercontigs
 
-    def itercontinuous(self) -> Iterator[tuple[Supercontig, tables.EArray]]:
-        """(Supercontig, continuous EArray) pairs in start order, skipping those without data."""
+    def itercontinuous(self) -> Iterator[tuple[Supercontig, SupercontigArray]]:
+        """(Supercontig, continuous array) pairs in start order, skipping those without data."""
         for sc in self:
             try:
                 yield sc, sc.continuous
@@ -641,4 +771,4 @@ class Genome:
         return self._genome_stats()["vars"]
 
 
-__all__ = ["Chromosome", "Genome", "Supercontig"]
+__all__ = ["Chromosome", "Genome", "Supercontig", "SupercontigArray"]

@@ -385,3 +385,32 @@ def test_reads_through_every_filter_pipeline(tmp_path, filters):
             b = int(min(64_321, a + rng.integers(1, 30_000)))
             np.testing.assert_array_equal(quiet(chrom.__getitem__, np.s_[a:b]), truth["chr1"][a:b])
             np.testing.assert_array_equal(quiet(chrom.__getitem__, np.s_[a, "b"]), truth["chr1"][a, 1])
+
+
+@pytest.mark.parametrize("layout", ["file", "dir"])
+def test_supercontig_continuous_behaves_as_the_references_earray(tmp_path, layout):
+    path, truth = make_genome(tmp_path / f"g{layout}.gd", chroms={"chr1": 30_000},
+                              gaps={"chr1": [(10_000, 12_000)]}, tracks=["a", "b", "c"],
+                              layout=layout)
+    keys = [np.s_[...], np.s_[:], np.s_[5:100], np.s_[5:100, 1], np.s_[7], np.s_[7, 2],
+            np.s_[-3:], np.s_[::7, [0, 2]], np.s_[[3, 1, 8], :], np.s_[3:900, 1:3]]
+    with Genome(path) as ours, genomedata.Genome(str(path)) as ref:
+        pairs = list(zip(ours["chr1"].itercontinuous(), ref["chr1"].itercontinuous()))
+        assert len(pairs) == 2
+        for (sc, cont), (ref_sc, ref_cont) in pairs:
+            assert (sc.start, sc.end) == (ref_sc.start, ref_sc.end)
+            for key in keys:
+                got, want = cont[key], ref_cont[key]
+                assert got.shape == want.shape and got.dtype == want.dtype, key
+                np.testing.assert_array_equal(got, want)
+            for args in [(), (1, 2), (0, 3, 2), (2,)]:  # along the EArray's track dimension
+                np.testing.assert_array_equal(cont.read(*args), ref_cont.read(*args))
+            assert [col.shape for col in cont] == [col.shape for col in ref_cont]
+            assert (cont.shape, cont.nrows, len(cont)) == (ref_cont.shape, ref_cont.nrows,
+                                                           len(ref_cont))
+            assert cont.chunkshape == ref_cont.chunkshape  # other attributes: the EArray's
+            np.testing.assert_array_equal(np.asarray(cont), truth["chr1"][sc.start:sc.end])
+    with Genome(path, "r+") as genome:
+        sc, cont = next(genome["chr1"].itercontinuous())
+        cont[0:10, 1] = 5.0
+        np.testing.assert_array_equal(cont[0:10, 1], np.full(10, 5, np.float32))
