@@ -105,6 +105,8 @@ class _NodeCache:
         """(leaf or None, raw plan or None); call under HDF5_LOCK."""
         if self.pid != os.getpid():
             self.__init__()
+        if node == fmt.NODE_CONTINUOUS and chrom.file.mode == "r":
+            return self._shared(chrom, i)
         h5 = chrom.file.acquire()
         # keyed by handle too: two open Genomes (or a Genome and a dataset) on
         # one file must not evict each other's nodes and chunk plans
@@ -121,6 +123,55 @@ class _NodeCache:
         plan = _chunks.make_plan(leaf) if node == fmt.NODE_CONTINUOUS else None
         self.nodes[key] = (h5, leaf, plan)
         return leaf, plan
+
+
+    def _shared(self, chrom: ChromLayout, i: int) -> tuple:
+        """A read-only ``continuous`` leaf: its shape and raw-read plan are kept per
+        version of the file (:meth:`gdxarray.store.FileManager.cached`), so opening
+        the archive again (Segway opens it per window) finds its chunks at once;
+        the PyTables node itself is fetched only if a read needs it."""
+        path = f"{chrom.sc_path(i)}/{fmt.NODE_CONTINUOUS}"
+        file = chrom.file
+
+        def read():
+            try:
+                leaf = file.acquire().get_node(path)
+            except tables.NoSuchNodeError:
+                return None
+            return tuple(int(n) for n in leaf.shape), _chunks.make_plan(leaf)
+
+        entry = file.cached(("leaf", path), read)
+        if entry is None:
+            return None, None
+        shape, plan = entry
+        return _Leaf(file, path, shape), plan
+
+
+class _Leaf:
+    """A stored leaf known by its path and shape, opened through PyTables only when
+    something needs more than the shape (a read off the raw lane, attributes)."""
+
+    __slots__ = ("_file", "_path", "shape", "_node")
+
+    def __init__(self, file, path: str, shape: tuple[int, ...]) -> None:
+        self._file, self._path, self.shape = file, path, shape
+        self._node = None
+
+    def node(self):
+        with HDF5_LOCK:
+            h5 = self._file.acquire()
+            if self._node is None or self._node._v_file is not h5:
+                self._node = h5.get_node(self._path)
+            return self._node
+
+    def __getitem__(self, key):
+        return self.node()[key]
+
+    def __setitem__(self, key, value) -> None:
+        self.node()[key] = value
+
+    def __getattr__(self, name: str):
+        return getattr(self.node(), name)
 
 
 _NODES = _NodeCache()

@@ -21,7 +21,9 @@ import atexit
 import bisect
 import os
 import threading
+import time
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -126,12 +128,80 @@ def _close_all() -> None:
             pass
 
 
+def file_stamp(path: str) -> tuple:
+    """What identifies one version of a file: path, device, inode, size, mtime and ctime."""
+    st = os.stat(path)
+    return (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _settled(stamp: tuple) -> bool:
+    """True when the file version has been still long enough to be cached."""
+    return time.time_ns() - max(stamp[4], stamp[5]) >= META_MIN_AGE_NS
+
+
+class FileMeta:
+    """What has been read of one version of a read-only file (see :func:`file_meta`)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: dict = {}
+
+    def get(self, key, read):
+        """The cached value of *key*, or ``read()`` (cached) on first use."""
+        try:
+            return self.values[key]
+        except KeyError:
+            value = self.values[key] = read()
+            return value
+
+
+#: File versions remembered per process.  Opening an archive read-only costs
+#: HDF5 a file open plus attribute and table reads (measured 2-5 ms for a file
+#: archive), and clients such as Segway open the same archive once per window
+#: and track; a version's metadata never changes, so it is read once.
+_META_FILES = 256
+#: Only files unchanged for this long are cached: the kernel stamps mtime and
+#: ctime with a clock of a few milliseconds' resolution, so a file changed again
+#: within the same tick would keep its stamp; one that has been still for
+#: seconds can only change with a new one.
+META_MIN_AGE_NS = 2_000_000_000
+_META: "OrderedDict[tuple, FileMeta]" = OrderedDict()
+_META_LOCK = threading.Lock()
+
+
+def file_meta(stamp: tuple) -> FileMeta:
+    """The process-wide metadata cache entry of a file version (made on first use)."""
+    with _META_LOCK:
+        meta = _META.get(stamp)
+        if meta is None:
+            meta = _META[stamp] = FileMeta()
+            while len(_META) > _META_FILES:
+                _META.popitem(last=False)
+        else:
+            _META.move_to_end(stamp)
+        return meta
+
+
+def forget_file(path: str) -> None:
+    """Drop every cached version of *path* (a writer changed it)."""
+    path = os.fspath(path)
+    with _META_LOCK:
+        for stamp in [s for s in _META if s[0] == path]:
+            del _META[stamp]
+
+
 class FileManager:
     """Owns one PyTables handle to one HDF5 file; safe to pickle.
 
     ``acquire()`` opens the file on first use in each process (a handle never
     crosses a fork or a pickle) and returns the open ``tables.File``.  Call it,
     and use the handle, with :data:`HDF5_LOCK` held.
+
+    A read-only manager also has :attr:`meta`, the process-wide cache of what
+    has been read of this version of the file.  It is taken once, after the
+    file is open: the open handle keeps HDF5's file lock, so no other process
+    can rewrite the file while this manager uses what was cached of it.
     """
 
     def __init__(self, path: str | os.PathLike, mode: str = "r") -> None:
@@ -139,12 +209,69 @@ class FileManager:
         self.mode = mode
         self._handle: tables.File | None = None
         self._pid: int | None = None
+        self._meta: FileMeta | None = None
+        self._stamp: tuple | None = None
+        self._meta_held = False  # _meta was taken while the file was open
+
+    @property
+    def meta(self) -> FileMeta | None:
+        """The metadata cache of the file version this manager holds open (None
+        when open for writing)."""
+        return self._meta_of(hold=True)
+
+    def _meta_of(self, *, hold: bool) -> FileMeta | None:
+        if self.mode != "r":
+            return None
+        if hold and not (self._meta_held and self.isopen):
+            # hold the file (and with it HDF5's lock) before trusting a stamp for
+            # what is read from it; the version is looked at again once it is held
+            self.acquire()
+            self._meta, self._meta_held = None, True
+        if self._meta is None:
+            try:
+                stamp = file_stamp(self.path)
+            except OSError:  # gone: nothing to cache (opening it will say what is wrong)
+                return None
+            # a file changed in the last moments may change again under the same stamp:
+            # it gets a private cache, for this manager only
+            self._meta = file_meta(stamp) if _settled(stamp) else FileMeta()
+            self._stamp = stamp
+        return self._meta
+
+    def cached(self, key, read, *, hold: bool = True):
+        """``read()`` (called with :data:`HDF5_LOCK` held), remembered for this file
+        version when the manager is read-only.
+
+        With *hold* false a value already cached for the file's current version
+        is returned without opening the file (for genome-wide attributes that
+        every file of a directory archive repeats, not for anything a read
+        relies on); a miss opens it and reads.
+        """
+        meta = self._meta_of(hold=hold)
+        if meta is None:
+            with HDF5_LOCK:
+                return read()
+        if not hold and key not in meta.values:
+            meta = self._meta_of(hold=True)
+
+        def locked():
+            with HDF5_LOCK:
+                return read()
+
+        return meta.get(key, locked)
+
+    @property
+    def stamp(self) -> tuple | None:
+        """The file version this read-only manager reads (None when open for writing)."""
+        return None if self.meta is None else self._stamp
 
     def acquire(self) -> tables.File:
         handle = self._handle
         if handle is not None and self._pid == os.getpid() and handle.isopen:
             return handle
         with HDF5_LOCK:
+            if self.mode != "r":
+                forget_file(self.path)  # what was cached of it will change
             try:
                 handle = tables.open_file(self.path, self.mode, **fmt.OPEN_FILE_KWARGS)
             except (OSError, tables.HDF5ExtError) as exc:
@@ -160,9 +287,12 @@ class FileManager:
     def close(self) -> None:
         """Close the handle if this process opened it; closing twice is fine."""
         handle, self._handle = self._handle, None
+        self._meta_held = False
         if handle is not None and self._pid == os.getpid() and handle.isopen:
             with HDF5_LOCK:
                 handle.close()
+                if self.mode != "r":  # the written file is a new version
+                    forget_file(self.path)
 
     def __getstate__(self) -> dict:
         return {"path": self.path, "mode": self.mode}
@@ -204,8 +334,8 @@ class ChromLayout:
         return range(lo, max(lo, hi))
 
 
-def _read_chrom_group(name: str, group: tables.Group, file: FileManager,
-                      format_version: int) -> ChromLayout:
+def _read_chrom_group(name: str, group: tables.Group, format_version: int) -> tuple:
+    """(start, end, supercontig starts, ends, names) of a chromosome group."""
     starts, ends, names = [], [], []
     for sc in group._f_iter_nodes(classname="Group"):
         attrs = sc._v_attrs
@@ -222,8 +352,7 @@ def _read_chrom_group(name: str, group: tables.Group, file: FileManager,
         end = int(sc_ends.max()) if len(sc_ends) else 0
     else:
         start, end = int(attrs.start), int(attrs.end)
-    return ChromLayout(name, start, end, sc_starts, sc_ends,
-                       [names[i] for i in order], file, group._v_pathname)
+    return start, end, sc_starts, sc_ends, [names[i] for i in order]
 
 
 def read_tracknames(attrs: tables.AttributeSet) -> list[str]:
@@ -424,8 +553,8 @@ class Archive:
         if self._index is False:
             index = None
             if self.layout == "file":
-                with HDF5_LOCK:
-                    index = _read_index_table(self._root_file.acquire())
+                root = self._root_file
+                index = root.cached("index", lambda: _read_index_table(root.acquire()))
             self._index = index
         return self._index
 
@@ -440,9 +569,9 @@ class Archive:
                 if index is not None:
                     names = list(index.names)
                 else:
-                    with HDF5_LOCK:
-                        h5 = self._root_file.acquire()
-                        names = [g._v_name for g in h5.iter_nodes("/", classname="Group")]
+                    root = self._root_file
+                    names = root.cached("groups", lambda: [
+                        g._v_name for g in root.acquire().iter_nodes("/", classname="Group")])
             self._names = sorted(names)
             self._name_set = frozenset(self._names)
         return self._names
@@ -470,14 +599,19 @@ class Archive:
                 [f"{fmt.SUPERCONTIG_PREFIX}{n}" for n in index.sc_numbers[first:stop].tolist()],
                 manager, f"/{name}")
         else:
-            with HDF5_LOCK:
+            where = self.chrom_where(name)
+
+            def read():
                 h5 = manager.acquire()
                 try:
-                    group = h5.get_node(self.chrom_where(name), classname="Group")
+                    group = h5.get_node(where, classname="Group")
                 except tables.NoSuchNodeError as exc:
                     raise ChromosomeNotFoundError(f"Could not find chromosome: {name}") from exc
                 version = read_format_version(h5)
-                layout = _read_chrom_group(name, group, manager, 0 if version is None else version)
+                return _read_chrom_group(name, group, 0 if version is None else version)
+
+            start, end, sc_starts, sc_ends, sc_names = manager.cached(("layout", name), read)
+            layout = ChromLayout(name, start, end, sc_starts, sc_ends, sc_names, manager, where)
         self._chroms[name] = layout
         return layout
 
@@ -520,7 +654,9 @@ class Archive:
             names: list[str] | None = None
             with HDF5_LOCK:
                 for manager in self.genome_files():
-                    these = read_tracknames(manager.acquire().root._v_attrs)
+                    these = manager.cached(
+                        "tracknames", lambda m=manager: read_tracknames(m.acquire().root._v_attrs),
+                        hold=False)
                     if not strict:
                         if these or self.layout == "file":
                             names = these
@@ -542,7 +678,9 @@ class Archive:
             versions = set()
             with HDF5_LOCK:
                 for manager in self.genome_files():
-                    versions.add(read_format_version(manager.acquire()))
+                    versions.add(manager.cached(
+                        "version", lambda m=manager: read_format_version(m.acquire()),
+                        hold=False))
                     if self.layout == "file":
                         break
             if not versions:
@@ -581,22 +719,30 @@ class Archive:
         layout = self.chrom(name)
         return layout.file.acquire().get_node(layout.where)._v_attrs
 
+    def _state(self, name: str) -> dict:
+        """Dirty flag, incomplete marks and statistics of chromosome *name*, read
+        together (each PyTables attribute read costs ~0.1 ms)."""
+        def read():
+            attrs = self.chrom_attrs(name)
+            names = attrs._v_attrnames
+            return {"dirty": read_dirty(attrs), "incomplete": read_incomplete(attrs),
+                    "stats": {stat: (np.asarray(attrs[stat]) if stat in names else None)
+                              for stat in fmt.STAT_NAMES}}
+
+        return self.chrom_file(name).cached(("state", name), read)
+
     def is_dirty(self, name: str) -> bool:
         """Modified since ``genomedata-close-data`` computed its statistics."""
-        with HDF5_LOCK:
-            return read_dirty(self.chrom_attrs(name))
+        return self._state(name)["dirty"]
 
     def incomplete_tracks(self, name: str) -> list[str]:
         """Tracks whose last load into chromosome *name* failed part-way."""
-        with HDF5_LOCK:
-            return read_incomplete(self.chrom_attrs(name))
+        return list(self._state(name)["incomplete"])
 
     def chrom_stats(self, name: str) -> dict[str, np.ndarray | None]:
         """The close-data statistics stored on chromosome *name* (None where absent)."""
-        with HDF5_LOCK:
-            attrs = self.chrom_attrs(name)
-            return {stat: (np.asarray(attrs[stat]) if stat in attrs._v_attrnames else None)
-                    for stat in fmt.STAT_NAMES}
+        return {stat: (None if v is None else v.copy())
+                for stat, v in self._state(name)["stats"].items()}
 
 
 _SHARED: dict[tuple, Archive] = {}

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import tables
 import pytest
 
 from gdxarray import (
@@ -414,3 +415,41 @@ def test_supercontig_continuous_behaves_as_the_references_earray(tmp_path, layou
         sc, cont = next(genome["chr1"].itercontinuous())
         cont[0:10, 1] = 5.0
         np.testing.assert_array_equal(cont[0:10, 1], np.full(10, 5, np.float32))
+
+
+@pytest.mark.parametrize("layout", ["file", "dir"])
+def test_reopening_reuses_what_was_read_of_the_same_file_version(tmp_path, monkeypatch, layout):
+    import os
+
+    import gdxarray.store as store
+    from gdxarray.writer import write_arrays
+
+    monkeypatch.setattr(store, "META_MIN_AGE_NS", 0)  # the test's files are seconds old
+    path, truth = make_genome(tmp_path / f"m{layout}.gd", chroms={"chr1": 30_000, "chr2": 5_000},
+                              gaps={"chr1": [(10_000, 12_000)]}, tracks=["a", "b"], layout=layout)
+    reads = []
+    real = store._read_index_table
+    monkeypatch.setattr(store, "_read_index_table", lambda h5: reads.append(1) or real(h5))
+    for _ in range(3):
+        with Genome(path) as genome:
+            np.testing.assert_array_equal(genome["chr1"][9_000:13_000, ["b"]],
+                                          truth["chr1"][9_000:13_000, [1]])
+            assert genome.tracknames_continuous == ["a", "b"]
+            assert not genome["chr1"].dirty
+    assert len(reads) == (1 if layout == "file" else 0)  # dir archives have no index table
+    # a write makes a new version: nothing cached of the old one is used
+    write_arrays(path, "b", [("chr1", 9_000, np.full(100, 3.0, np.float32))])
+    with pytest.warns(GenomedataDirtyWarning):
+        with Genome(path) as genome:
+            assert genome["chr1"].dirty
+            np.testing.assert_array_equal(genome["chr1"][9_000:9_100, "b"],
+                                          np.full(100, 3.0, np.float32))
+    # another process's change shows as a new stamp (size, mtime or ctime)
+    target = path if layout == "file" else path / "chr2.genomedata"
+    with tables.open_file(str(target), "r+") as h5:
+        group = h5.get_node("/chr2") if layout == "file" else h5.root
+        group._v_attrs.dirty = True
+    os.utime(target, ns=(1, 1))
+    with pytest.warns(GenomedataDirtyWarning):
+        with Genome(path) as genome:
+            assert genome["chr2"].dirty
