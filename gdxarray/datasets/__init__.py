@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from ._base import Dataset, batch_order, batches
 from .coverage import Cover
+from .dna import Bioseq
 from .gindexer import GenomicIndexer, Interval
 from .normalizers import (
     GenomicArray, LogTransform, PercentileTrimming, RegionLengthNormalization, ZScore,
     ZScoreLog, get_normalizer, normalize_garray_tpm,
 )
+from .nparr import (
+    NanToNumConverter, RandomOrientation, RandomShift, RandomSignalScale, ReduceDim,
+    SqueezeDim, Transpose, split_train_test, subset, view,
+)
 
 __all__ = sorted([
-    "Cover", "Dataset", "GenomicArray", "GenomicIndexer", "Interval", "LogTransform",
+    "Bioseq", "Cover", "Dataset", "NanToNumConverter", "RandomOrientation", "RandomShift",
+    "RandomSignalScale", "ReduceDim", "SqueezeDim", "Transpose", "split_train_test",
+    "subset", "view", "GenomicArray", "GenomicIndexer", "Interval", "LogTransform",
     "PercentileTrimming", "RegionLengthNormalization", "ZScore", "ZScoreLog", "batch_order",
     "batches", "get_normalizer", "normalize_garray_tpm",
 ])
