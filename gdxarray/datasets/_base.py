@@ -179,7 +179,9 @@ class Dataset:
         rows = gi.order(np.arange(len(gi)))
         s, e = gi.flanked(rows)
         return {"chrom": ("region", gi.chrs[rows].astype(str)), "start": ("region", s),
-                "end": ("region", e), "strand": ("region", gi.strand[rows].astype(str))}
+                "end": ("region", e),
+                # "strand" names the strand axis, so the windows' own strand is region_strand
+                "region_strand": ("region", gi.strand[rows].astype(str))}
 
     def __repr__(self) -> str:
         n = len(self._gindexer) if self._gindexer is not None else "no"

@@ -604,8 +604,9 @@ class Cover(Dataset):
     def to_xarray(self):
         """The dataset as an ``xarray.DataArray`` ``(region, position, strand, condition)``.
 
-        ``region`` carries ``chrom``, ``start``, ``end`` and ``strand``
-        coordinates (the windows, flank included, in dataset order).
+        ``region`` carries ``chrom``, ``start``, ``end`` and ``region_strand``
+        coordinates (the windows, flank included, in dataset order; the name
+        ``strand`` belongs to the strand axis, ``["+", "-"]`` or ``["."]``).
         """
         import xarray as xr
 
