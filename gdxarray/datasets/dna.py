@@ -81,8 +81,12 @@ class _ArchiveSeq:
 
         if self._genome is None or not self._genome.isopen:
             self._genome = Genome(self.path)
+        from ..errors import GenomedataDirtyWarning
+
         with warnings.catch_warnings():
+            # sequence does not depend on the (stale) statistics a dirty flag is about
             warnings.simplefilter("ignore", OverlapWarning)
+            warnings.simplefilter("ignore", GenomedataDirtyWarning)
             try:
                 return self._genome[chrom].seq[lo:hi]
             except GenomedataError as exc:
@@ -244,13 +248,18 @@ class Bioseq(Dataset):
         if _is_archive(path):
             source = _ArchiveSeq(path)
         elif storage == "hdf5" or cache:
-            from ..writer import load_seq
+            import warnings
+
+            from ..writer import close_data, load_seq
 
             target = cache_path(name, ["fasta", file_digest(path).hexdigest()])
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_name(target.name + f".tmp{os.getpid()}")
                 load_seq(tmp, [path], mode="file")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    close_data(tmp)  # a clean archive: no dirty warnings on every read
                 os.replace(tmp, target)
             source = _ArchiveSeq(target)
         else:
