@@ -19,6 +19,8 @@ memory back to the system at once, as under dask's nanny
 
 Where a library or symbol is missing, :data:`INFLATE` / :data:`UNSHUFFLE` are
 None and callers use :func:`inflate` (bytes in, bytes out) and numpy.
+
+May import: nothing of gdxarray (the lowest room of the read lane).
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ The Python API (:mod:`gdxarray.genome`) and the xarray backend both call
 virtual: they come back as NaN / ``N`` without touching the disk, and only the
 HDF5 chunks overlapping the request are read, one library call per
 supercontig (and per run of adjacent track columns).
+
+May import: store (layouts, the lock, file managers), _chunks (the raw lane),
+_native, format, errors.
 """
 
 from __future__ import annotations

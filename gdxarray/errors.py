@@ -4,6 +4,9 @@ Every error gdxarray raises on purpose derives from :class:`GenomedataError`,
 and also from the builtin a caller would catch (``KeyError``, ``ValueError``,
 ``OSError``), so ``except KeyError`` in an old genomedata script still works.
 The CLI prints ``str(error)`` on one line and exits 1.
+
+Every exception class of the package lives here (and is exported from
+``gdxarray``).  May import: nothing of gdxarray.
 """
 
 from __future__ import annotations

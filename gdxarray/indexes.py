@@ -17,6 +17,9 @@ of selected offsets (as long as the selection).
 >>> sub = ds.sel(chrom="chr2", pos=slice(10, 19))     # label slices include the end
 >>> int(sub.x[0]), sub.sizes["position"], str(sub.chrom[0].values)
 (1010, 10, 'chr2')
+
+Shared by the xarray backend and the ``.gd`` accessor.  May import: xarray,
+pandas, format, errors.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ through :func:`xarray.core.indexing.explicit_indexing_adapter` with outer
 indexing and at most one vector; a request is cut at chromosome ends and each
 piece is read by :func:`gdxarray._read.read_continuous` / ``read_seq``, which
 fill gaps (and chromosomes the file lacks) with NaN / ``N`` without I/O.
+
+May import: _read (array helpers), indexes, stats, format; reads go through the
+source each array holds.
 """
 
 from __future__ import annotations

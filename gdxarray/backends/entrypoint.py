@@ -9,6 +9,9 @@
 
 Pass ``engine="genomedata"``: xarray's netCDF engines claim any HDF5 file
 before this one is asked.  See ``docs/xarray.md`` for layouts and chunking.
+
+The entry point only parses options and asks :class:`~gdxarray.backends.store.GenomedataStore`
+for datasets.  May import: store (content sniffing), backends.store.
 """
 
 from __future__ import annotations

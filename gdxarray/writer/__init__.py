@@ -4,6 +4,10 @@ hardmask and the one-step genomedata-load, with the reference's names.
 Public functions take archive paths; the ``*_tracks``/``*_archive``/
 ``load_track`` variants take an :class:`~gdxarray.store.Archive` already
 opened ``r+`` (used by :class:`~gdxarray.Genome` in write mode).
+
+May import: store (the archive room), parsers, _chunks (shared chunk
+primitives), intervals, format, errors.  Faces reach the writer only through
+these functions.
 """
 
 from __future__ import annotations
