@@ -53,7 +53,7 @@ def _load_chunk_iter():
         return None
 
 
-_CHUNK_ITER = _load_chunk_iter()
+CHUNK_ITER = _load_chunk_iter()
 
 
 def stored_chunks(earray) -> tuple[np.ndarray, np.ndarray | None] | None:
@@ -70,9 +70,9 @@ def stored_chunks(earray) -> tuple[np.ndarray, np.ndarray | None] | None:
     stored = np.zeros((ncols, nchunks), dtype=bool)
     if earray.size_on_disk == 0:
         return stored, None
-    if _CHUNK_ITER is None:
+    if CHUNK_ITER is None:
         return None
-    function, callback_type = _CHUNK_ITER
+    function, callback_type = CHUNK_ITER
     found: list[tuple[int, int, int, int, int]] = []
 
     def visit(offset, mask, addr, size, _data):
@@ -90,7 +90,7 @@ def stored_chunks(earray) -> tuple[np.ndarray, np.ndarray | None] | None:
     return stored, where
 
 
-def _base_address(path: str) -> int | None:
+def base_address(path: str) -> int | None:
     """Offset of the HDF5 superblock (the userblock size), or None."""
     try:
         with open(path, "rb") as fh:
@@ -125,7 +125,7 @@ class LeafPlan:
         self.locations: dict[tuple[int, int], tuple[int | None, int]] = {}
         self.listed = False  # all locations fetched at once (H5Dchunk_iter)
         # HDF5 addresses count from the superblock (after any user block)
-        self.base = _base_address(path) or 0
+        self.base = base_address(path) or 0
 
 
 def make_plan(leaf) -> LeafPlan | None:
@@ -343,12 +343,12 @@ def _decode(plan: LeafPlan, raw: np.ndarray, parts: list, dest: np.ndarray) -> N
     else:
         joined = _scratch("joined", n * size)
         _fill(plan, raw, parts, joined, size)
-        _unshuffle(joined.reshape(n, 4, plan.chunk_rows), target.view(fmt.CONTINUOUS_DTYPE))
+        unshuffle(joined.reshape(n, 4, plan.chunk_rows), target.view(fmt.CONTINUOUS_DTYPE))
     if not contiguous:
         dest[:] = target.view(fmt.CONTINUOUS_DTYPE)
 
 
-def _unshuffle(planes: np.ndarray, dest: np.ndarray) -> None:
+def unshuffle(planes: np.ndarray, dest: np.ndarray) -> None:
     """Byte planes ``(n, 4, rows)`` of *n* shuffled runs into *dest* (contiguous
     float32, n * rows): four strided numpy copies, where blosc2 is missing."""
     n, _, rows = planes.shape
@@ -378,7 +378,7 @@ def _rows_into(data: np.ndarray, plan: LeafPlan, dest: np.ndarray, r0: int, r1: 
     # a part: four strided copies of just its rows (measured faster below a quarter)
     contiguous = dest.flags.c_contiguous
     target = dest if contiguous else _scratch("target", 4 * n).view(fmt.CONTINUOUS_DTYPE)
-    _unshuffle(data.reshape(1, 4, m)[:, :, r0:r1], target)
+    unshuffle(data.reshape(1, 4, m)[:, :, r0:r1], target)
     if not contiguous:
         dest[:] = target
 

@@ -20,7 +20,7 @@ from ..errors import IncompleteTrackError
 from ..store import (
     HDF5_LOCK, Archive, ChromLayout, read_dirty, read_incomplete, read_tracknames, write_index,
 )
-from ._chunks import ColumnChunks
+from ._direct_io import ColumnChunks
 from ._common import (
     borrow, chrom_group, continuous_of, iter_layouts, release, root_attrs, say, set_dirty,
 )

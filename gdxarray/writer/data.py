@@ -32,7 +32,7 @@ import numpy as np
 from .. import format as fmt
 from ..errors import GenomedataError, ParseError, TrackNotOpenError
 from ..store import HDF5_LOCK, Archive, ChromLayout, is_bigwig
-from ._chunks import ColumnChunks
+from ._direct_io import ColumnChunks
 from ._common import (
     Progress, borrow, chrom_group, clear_incomplete, continuous_of, genome_tracknames,
     mark_incomplete, release, say, set_dirty, track_column,

@@ -19,7 +19,7 @@ from ._common import (
     borrow, chrom_group, continuous_of, genome_tracknames, read_tracknames, release, root_attrs,
     say, set_dirty,
 )
-from ._chunks import ColumnChunks
+from ._direct_io import ColumnChunks
 from .close import close_archive
 from .data import clip_to_runs, expand_ranges, merge_runs
 

@@ -16,7 +16,7 @@ import numpy as np
 from .. import format as fmt
 from ..errors import GenomedataError, TrackExistsError
 from ..store import HDF5_LOCK, Archive, read_tracknames
-from ._chunks import ColumnChunks
+from ._direct_io import ColumnChunks
 from ._common import (
     borrow, chrom_group, clear_incomplete, continuous_of, iter_layouts,
     release, say, set_dirty, track_column,

@@ -25,7 +25,7 @@ from tables.exceptions import NoSuchChunkError
 from .. import format as fmt
 from ._common import deflate
 
-from .._chunks import _CHUNK_ITER, _base_address, _unshuffle, stored_chunks
+from .._chunks import CHUNK_ITER, base_address, unshuffle, stored_chunks
 from .._native import inflate
 
 _ITEM = fmt.CONTINUOUS_DTYPE.itemsize
@@ -65,7 +65,7 @@ class ColumnChunks:
         self._fd: int | None = None
         self._base = 0
         if self.nchunks and self.ncols:
-            if self.direct and _CHUNK_ITER is not None and earray.size_on_disk:
+            if self.direct and CHUNK_ITER is not None and earray.size_on_disk:
                 # raw reads at the listed addresses must see chunks HDF5 may
                 # still hold in its chunk cache (written by slicing)
                 earray.flush()
@@ -73,7 +73,7 @@ class ColumnChunks:
             if found is not None:
                 self.stored, self.where = found
                 if self.where is not None and self.direct:
-                    base = _base_address(earray._v_file.filename)
+                    base = base_address(earray._v_file.filename)
                     if base is None:
                         self.where = None
                     else:
@@ -144,7 +144,7 @@ class ColumnChunks:
                         raise
         if "shuffle" in self.pipeline and not (mask and mask & 1):
             out = np.empty(len(data) // _ITEM, dtype=fmt.CONTINUOUS_DTYPE)
-            _unshuffle(np.frombuffer(data, np.uint8).reshape(1, _ITEM, -1), out)
+            unshuffle(np.frombuffer(data, np.uint8).reshape(1, _ITEM, -1), out)
             return out
         return np.frombuffer(data, dtype=fmt.CONTINUOUS_DTYPE).copy()
 
