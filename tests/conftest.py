@@ -1,4 +1,4 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures: real test files, both archive layouts, the reference package."""
 
 from __future__ import annotations
 
@@ -16,15 +16,19 @@ import pytest
 # reference genomedata package as an oracle.
 # ---------------------------------------------------------------------------
 
-WRITER_REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+#: The workplace's real test files: ``$GDXARRAY_REALDATA`` or ``../shared/realdata``
+#: beside the repository (never copied into it).
+REALDATA = Path(os.environ.get("GDXARRAY_REALDATA")
+                or Path(__file__).resolve().parents[1].parent / "shared" / "realdata")
 
 
 @pytest.fixture
 def realdata() -> Path:
-    """``../shared/realdata`` (skips the test when absent)."""
-    if not WRITER_REALDATA.is_dir():
-        pytest.skip(f"real test data not found at {WRITER_REALDATA}")
-    return WRITER_REALDATA
+    """The real test files' folder; skips the test with the reason when it is absent."""
+    if not REALDATA.is_dir():
+        pytest.skip(f"real test data not found at {REALDATA} "
+                    "(set GDXARRAY_REALDATA or put the shared folder beside the repository)")
+    return REALDATA
 
 
 @pytest.fixture(params=["file", "dir"])

@@ -22,10 +22,6 @@ import pytest
 from gdxarray import __version__
 from gdxarray.testing import make_genome
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-REAL_GD = REALDATA / "genomedata"
-needs_realdata = pytest.mark.skipif(
-    not REAL_GD.exists(), reason=f"real test data not present at {REAL_GD}")
 
 #: console script -> module in gdxarray.cli
 SCRIPTS = {
@@ -234,7 +230,6 @@ def reference_output(capsys, monkeypatch, module: str, argv: list[str]) -> str:
     return capsys.readouterr().out
 
 
-@needs_realdata
 @pytest.mark.parametrize("archive", ["v0.genomedata", "v1.genomedata"])
 @pytest.mark.parametrize("argv", [
     ("_info", "info", ["tracknames"]),
@@ -242,10 +237,11 @@ def reference_output(capsys, monkeypatch, module: str, argv: list[str]) -> str:
     ("_info", "info", ["contigs"]),
     ("_report", "report", []),
 ], ids=["tracknames", "tracknames_continuous", "contigs", "report"])
-def test_read_tools_match_reference(capsys, monkeypatch, archive, argv):
+def test_read_tools_match_reference(realdata, capsys, monkeypatch, archive, argv):
+    gd = realdata / "genomedata"
     pytest.importorskip("genomedata", reason="reference genomedata not installed")
     ref_module, ours, args = argv
-    path = REAL_GD / archive
+    path = gd / archive
     # info takes the subcommand first, report only the archive
     expected = reference_output(capsys, monkeypatch, ref_module, [*args, path])
     status, out, err = run(capsys, ours, *args, path)
@@ -253,15 +249,15 @@ def test_read_tools_match_reference(capsys, monkeypatch, archive, argv):
     assert out == expected
 
 
-@needs_realdata
 @pytest.mark.parametrize("archive", ["v0.genomedata", "v1.genomedata"])
 @pytest.mark.parametrize("region", [("placental", "chr1", 270, 300),
                                     ("vertebrate", "chr1", 770, 800),
                                     ("primate", "chrY", 24_940, 24_960),
                                     ("placental", "chr1", 0, 0)])
-def test_query_matches_reference(capsys, monkeypatch, archive, region):
+def test_query_matches_reference(realdata, capsys, monkeypatch, archive, region):
+    gd = realdata / "genomedata"
     pytest.importorskip("genomedata", reason="reference genomedata not installed")
-    path = REAL_GD / archive
+    path = gd / archive
     expected = reference_output(capsys, monkeypatch, "_query", [path, *region])
     status, out, err = run(capsys, "query", path, *region)
     assert (status, err) == (0, "")
@@ -270,20 +266,20 @@ def test_query_matches_reference(capsys, monkeypatch, archive, region):
         assert "0.372\n" in out and out.startswith("nan\n")
 
 
-@needs_realdata
 @pytest.mark.parametrize("archive", ["v0.genomedata", "v1.genomedata"])
-def test_info_sizes_equal_lengths(capsys, archive):
+def test_info_sizes_equal_lengths(realdata, capsys, archive):
     # the reference crashes here (TypeError comparing chromosomes of equal length)
-    status, out, err = run(capsys, "info", "sizes", REAL_GD / archive)
+    gd = realdata / "genomedata"
+    status, out, err = run(capsys, "info", "sizes", gd / archive)
     assert (status, err) == (0, "")
     assert out == "chr1\t24950\nchrY\t24950\n"
 
 
-@needs_realdata
-def test_histogram_real(capsys):
+def test_histogram_real(realdata, capsys):
+    gd = realdata / "genomedata"
     from gdxarray import Genome
 
-    path = REAL_GD / "v1.genomedata"
+    path = gd / "v1.genomedata"
     status, out, err = run(capsys, "histogram", path, "primate", "-b", "7")
     assert (status, err) == (0, "")
     with Genome(path) as genome:
@@ -607,24 +603,24 @@ def test_step_by_step_and_errors(capsys, tmp_path, monkeypatch):
     assert status == 0, err
 
 
-@needs_realdata
-def test_load_real_data_equals_reference_archive(capsys, tmp_path):
+def test_load_real_data_equals_reference_archive(realdata, capsys, tmp_path):
     """genomedata-load on the reference's own inputs gives v1.genomedata's values."""
+    gd = realdata / "genomedata"
     from gdxarray import Genome
 
     out_path = tmp_path / "real.genomedata"
-    argv = ["-s", REAL_GD / "chr*.short.fa*"]
+    argv = ["-s", gd / "chr*.short.fa*"]
     for track in ("placental", "primate", "vertebrate"):
-        argv += ["-t", f"{track}={REAL_GD / f'chr1.phyloP44way.{track}.short.wigFix'}"]
+        argv += ["-t", f"{track}={gd / f'chr1.phyloP44way.{track}.short.wigFix'}"]
     status, _, err = run(capsys, "load", *argv, out_path)
     assert status == 0, err
     for command in ("tracknames", "contigs", "sizes"):
         assert run(capsys, "info", command, out_path) == run(
-            capsys, "info", command, REAL_GD / "v1.genomedata")
+            capsys, "info", command, gd / "v1.genomedata")
     for region in [("placental", "chr1", 0, 24_950), ("vertebrate", "chrY", 0, 100)]:
         assert run(capsys, "query", out_path, *region) == run(
-            capsys, "query", REAL_GD / "v1.genomedata", *region)
-    with Genome(out_path) as ours, Genome(REAL_GD / "v1.genomedata") as reference:
+            capsys, "query", gd / "v1.genomedata", *region)
+    with Genome(out_path) as ours, Genome(gd / "v1.genomedata") as reference:
         # the reference accumulated its sums in float32; ours are exact
         np.testing.assert_allclose(ours.means, reference.means, rtol=1e-5)
         np.testing.assert_array_equal(ours.num_datapoints, reference.num_datapoints)
@@ -633,10 +629,10 @@ def test_load_real_data_equals_reference_archive(capsys, tmp_path):
     mask = tmp_path / "keep.bed"
     mask.write_text("chr1\t0\t300\n")
     masked = tmp_path / "masked.genomedata"
-    status, _, err = run(capsys, "load", "-f", "-m", mask, "-s", REAL_GD / "chr1.short.fa",
-                         "-t", f"p={REAL_GD / 'chr1.phyloP44way.placental.short.wigFix'}",
+    status, _, err = run(capsys, "load", "-f", "-m", mask, "-s", gd / "chr1.short.fa",
+                         "-t", f"p={gd / 'chr1.phyloP44way.placental.short.wigFix'}",
                          masked)
     assert status == 0, err
-    expected = run(capsys, "query", REAL_GD / "v1.genomedata", "placental", "chr1", 290, 300)[1]
+    expected = run(capsys, "query", gd / "v1.genomedata", "placental", "chr1", 290, 300)[1]
     assert run(capsys, "query", masked, "p", "chr1", 290, 310) == (
         0, expected + fmt32([np.nan] * 10), "")

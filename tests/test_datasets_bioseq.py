@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 import numpy as np
 import pytest
 
@@ -21,7 +22,7 @@ def J(realdata):
 
 def fasta(path):
     seqs, name = {}, None
-    for line in open(path):
+    for line in Path(path).read_text().splitlines(keepends=True):
         line = line.strip()
         if line.startswith(">"):
             name = line[1:].split()[0]

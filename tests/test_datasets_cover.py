@@ -6,6 +6,7 @@ Janggu's own outputs were compared case by case in a scratch environment
 
 from __future__ import annotations
 
+from pathlib import Path
 import numpy as np
 import pyBigWig
 import pytest
@@ -188,7 +189,7 @@ def test_callable_collapser_sees_bins_resolution_strand(J):
 
 def _bed_rows(path):
     rows = []
-    for line in open(path):
+    for line in Path(path).read_text().splitlines(keepends=True):
         f = line.split()
         rows.append((f[0], int(f[1]), int(f[2]), f[3], float(f[4])))
     return rows
@@ -248,7 +249,7 @@ def test_bed_minoverlap_gates_whole_windows(J):
 def test_bedgraph_mode(J):
     cover = Cover.create_from_bed("l", J / "positive.bedgraph", roi=J / "positive.bed",
                                   binsize=200, stepsize=200, mode="bedgraph")
-    rows = [(int(f[1]), int(f[2]), float(f[3])) for f in map(str.split, open(J / "positive.bedgraph"))]
+    rows = [(int(f[1]), int(f[2]), float(f[3])) for f in map(str.split, (J / "positive.bedgraph").read_text().splitlines())]
     iv = cover.gindexer[0]
     want = np.zeros(200)
     for s, e, v in rows:  # later lines win

@@ -25,15 +25,11 @@ from gdxarray.indexes import GenomeIndex
 from gdxarray.errors import ChromosomeNotFoundError
 from gdxarray.testing import make_genome
 
-pytestmark = pytest.mark.filterwarnings("error")
 
 CHROMS = {"chr1": 60_000, "chr2": 25_000, "chr10": 33_333}
 GAPS = {"chr1": [(12_000, 31_500)], "chr10": [(0, 5_000), (30_000, 33_333)]}
 TRACKS = ["dnase", "h3k4me3", "ctcf"]
 ORDER = sorted(CHROMS)  # the archive's chromosome order: plain string order
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-if not REALDATA.is_dir():
-    REALDATA = Path("/work/shared/realdata")
 
 
 class RaisingScheduler:
@@ -80,7 +76,7 @@ def test_entrypoint_is_registered_and_follows_conventions():
     assert hasattr(engine, "open_datatree") and hasattr(engine, "open_groups_as_dict")
 
 
-def test_guess_can_open_recognises_content_and_never_raises(genome, tmp_path):
+def test_guess_can_open_recognises_content_and_never_raises(realdata, genome, tmp_path):
     path, _ = genome
     entry = GenomedataBackendEntrypoint()
     assert entry.guess_can_open(path)
@@ -94,7 +90,7 @@ def test_guess_can_open_recognises_content_and_never_raises(genome, tmp_path):
     assert not entry.guess_can_open(tmp_path / "missing.genomedata")
     assert not entry.guess_can_open(object())
     assert not entry.guess_can_open(b"\x00\x01")
-    bw = REALDATA / "genomedata" / "ENCFF324BPE.bigWig"
+    bw = realdata / "genomedata" / "ENCFF324BPE.bigWig"
     if bw.exists():
         assert entry.guess_can_open(bw)
 
@@ -428,17 +424,12 @@ def test_bigwig_mfdataset_with_different_chromosomes(bigwigs):
         assert ds.sizes["position"] == 1800
 
 
-needs_realdata = pytest.mark.skipif(not (REALDATA / "pygenometracks").is_dir(),
-                                    reason="shared/realdata (real bigWig files) is not present")
-
-
-@needs_realdata
-def test_real_bigwigs_mfdataset():
+def test_real_bigwigs_mfdataset(realdata):
     import pyBigWig
 
-    files = [REALDATA / "pygenometracks" / "bigwig2_X_2.5e6_3.5e6.bw",
-             REALDATA / "pygenometracks" / "bigwig3_X_2.5e6_3.5e6.bw",
-             REALDATA / "genomedata" / "ENCFF324BPE.bigWig"]
+    files = [realdata / "pygenometracks" / "bigwig2_X_2.5e6_3.5e6.bw",
+             realdata / "pygenometracks" / "bigwig3_X_2.5e6_3.5e6.bw",
+             realdata / "genomedata" / "ENCFF324BPE.bigWig"]
     with xr.open_mfdataset(files, engine="genomedata", combine="nested", concat_dim="track",
                            chrom_sizes=files) as ds:
         assert list(ds.track.values) == ["bigwig2_X_2", "bigwig3_X_2", "ENCFF324BPE"]
@@ -457,11 +448,10 @@ def test_real_bigwigs_mfdataset():
         assert np.isnan(ds.continuous.sel(chrom="2L", pos=slice(0, 10), track="bigwig2_X_2")).all()
 
 
-@pytest.mark.skipif(not (REALDATA / "genomedata").is_dir(), reason="shared/realdata is not present")
 @pytest.mark.parametrize("name", ["v0.genomedata", "v1.genomedata"])
-def test_reference_archives_match_the_python_api(name):
+def test_reference_archives_match_the_python_api(realdata, name):
     """Archives written by the reference tools read the same through both faces."""
-    path = REALDATA / "genomedata" / name
+    path = realdata / "genomedata" / name
     with xr.open_dataset(path, engine="genomedata") as ds, gdxarray.Genome(path) as genome:
         assert list(ds.track.values) == genome.tracknames_continuous
         for chrom in genome:
