@@ -257,3 +257,10 @@ def close_data(gdfilename: str | os.PathLike, verbose: bool = False) -> None:
     """
     with borrow(gdfilename) as archive:
         close_archive(archive, verbose=verbose)
+
+__all__ = [
+    "CHUNK_GAP",
+    "close_archive",
+    "close_chromosome",
+    "close_data",
+]

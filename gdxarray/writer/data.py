@@ -748,3 +748,14 @@ def write_arrays(gdfilename, trackname: str, pieces, *, in_gaps: str = "error",
     """
     with borrow(gdfilename) as archive:
         return write_track_arrays(archive, trackname, pieces, in_gaps=in_gaps, verbose=verbose)
+
+__all__ = [
+    "Coverage",
+    "LoadDataSummary",
+    "Mask",
+    "WriteArraysSummary",
+    "load_data",
+    "load_track",
+    "write_arrays",
+    "write_track_arrays",
+]

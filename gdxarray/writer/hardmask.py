@@ -202,3 +202,10 @@ def hardmask_data(gd_filename, hardmask_filename, track_names: Iterable[str] | s
         if not keep_archive_open and not dry_run:
             close_archive(archive, verbose=verbose)
     return report
+
+__all__ = [
+    "HARDMASK_OPERATORS",
+    "HardmaskOperator",
+    "hardmask_data",
+    "parse_hardmask_operator",
+]

@@ -279,3 +279,12 @@ def load_seq(gdfilename: str | os.PathLike, filenames, verbose: bool = False,
         remove_path(tmp)
         raise
     say(verbose, f"created {target}")
+
+__all__ = [
+    "COMPRESS_THREADS",
+    "MODES",
+    "SEQFILE_TYPES",
+    "build_seq",
+    "load_seq",
+    "resolve_mode",
+]

@@ -189,3 +189,11 @@ def erase_data(gdfilename: str | os.PathLike, trackname: str | Iterable[str],
     with borrow(gdfilename) as archive:
         erase_tracks(archive, names, verbose=verbose)
     say(verbose, "done")
+
+__all__ = [
+    "add_tracks",
+    "erase_data",
+    "erase_tracks",
+    "nan_column",
+    "open_data",
+]
