@@ -82,6 +82,19 @@ def add_verbose(parser: argparse._ActionsContainer, *, short: bool = False,
     parser.add_argument(*flags, default=False, action="store_true", help=help)
 
 
+def add_strict_chromosomes(parser: argparse._ActionsContainer) -> None:
+    """``--strict-chromosomes`` (and the older ``--skip-unknown-chromosomes``, now the default)."""
+    both = parser.add_mutually_exclusive_group()
+    both.add_argument("--strict-chromosomes", action="store_true", default=False,
+                        help="a track line on a chromosome the archive lacks is an error; "
+                             "by default such lines are skipped (as genomedata does) and one "
+                             "warning line names the chromosomes and counts the lines")
+    both.add_argument("--skip-unknown-chromosomes", dest="skip_unknown_chroms",
+                        action="store_true", default=False,
+                        help="skip lines on chromosomes the archive lacks (the default; "
+                             "kept for scripts that give it)")
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:

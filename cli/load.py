@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 
 from ._common import (
-    add_chunk_size, add_gap_length, add_mode, add_name_mapping, add_verbose, add_version,
+    add_chunk_size, add_gap_length, add_mode, add_name_mapping, add_strict_chromosomes,
+    add_verbose, add_version,
     expand_globs, make_parser, run,
 )
 
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "is not loaded (what genomedata 1.7 did with 'bedtools "
                              "intersect'; despite the option's name, the regions are "
                              "kept, not removed)")
+    add_strict_chromosomes(inputs)
     kind = inputs.add_mutually_exclusive_group()
     kind.add_argument("--assembly", dest="seqfile_type", action="store_const",
                       const="agp", default="fasta",
@@ -98,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                         assembly_report_file=args.assembly_report,
                         chromosome_name_style=args.name_style,
                         maskfilename=args.maskfile, verbose=args.verbose,
-                        gap_length=args.gap_length)
+                        gap_length=args.gap_length,
+                        strict_chromosomes=args.strict_chromosomes)
 
     return run(PROG, body)
 

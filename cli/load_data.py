@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_verbose, add_version, make_parser, run
+from ._common import add_strict_chromosomes, add_verbose, add_version, make_parser, run
 
 PROG = "genomedata-load-data"
 
@@ -23,12 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_verbose(parser, short=True)
     parser.add_argument("gdarchive", help="Genomedata archive")
     parser.add_argument("trackname", help="track to fill (already opened)")
-    parser.add_argument("--skip-unknown-chromosomes", dest="skip_unknown_chroms",
-                        action="store_true", default=False,
-                        help="skip lines for chromosomes the archive lacks and report "
-                             "how many were skipped (for loading a genome-wide file into "
-                             "per-chromosome archives in parallel); without it such a "
-                             "line is an error")
+    add_strict_chromosomes(parser)
     parser.add_argument("--file", metavar="FILE",
                         help="read the data from FILE instead of standard input")
     return parser
@@ -43,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         datafile = args.file if args.file is not None else sys.stdin.buffer
         # the loader reports skipped lines (per chromosome) on stderr itself
         load_data(args.gdarchive, args.trackname, datafile, verbose=args.verbose,
-                  skip_unknown_chroms=args.skip_unknown_chroms)
+                  strict_chromosomes=args.strict_chromosomes)
 
     return run(PROG, body)
 

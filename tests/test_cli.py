@@ -571,15 +571,20 @@ def test_step_by_step_and_errors(capsys, tmp_path, monkeypatch):
     status, _, err = run(capsys, "load_data", gd, "nope", "--file", inputs["bedgraph"])
     assert_one_line_error(status, err, "genomedata-load-data", "nope")
 
-    # chromosomes the archive lacks: an error, unless asked to skip them
+    # chromosomes the archive lacks: skipped with one warning line (as the reference
+    # skips them), an error with --strict-chromosomes; --skip-unknown-chromosomes accepted
     extra = tmp_path / "extra.bedGraph"
     extra.write_text("chr1\t0\t5\t1.0\nchrUn\t0\t5\t2.0\nchrUn\t9\t12\t2.0\n")
-    status, _, err = run(capsys, "load_data", gd, "other", "--file", extra)
-    assert_one_line_error(status, err, "genomedata-load-data", "chrUn")
+    status, _, err = run(capsys, "load_data", gd, "other", "--file", extra, "--strict-chromosomes")
+    assert_one_line_error(status, err, "genomedata-load-data", "chrUn", "extra.bedGraph:2")
     status, _, err = run(capsys, "load_data", gd, "other", "--file", extra,
                          "--skip-unknown-chromosomes")
     assert status == 0, err
-    assert "2" in err and "Traceback" not in err
+    assert run(capsys, "erase_data", gd, "--trackname", "other")[0] == 0
+    status, _, err = run(capsys, "load_data", gd, "other", "--file", extra)
+    assert status == 0, err
+    assert err.splitlines() == ["load-data other: warning: skipped 2 line(s) on chromosome(s) "
+                                "not in the archive: chrUn (2)"]
     assert query_all(capsys, gd, "other", "chr1", 6) == fmt32([1, 1, 1, 1, 1, np.nan])
 
     # erase works (the reference's command crashed), and the track can be reloaded

@@ -13,7 +13,7 @@ import pytest
 import tables
 
 from gdxarray import format as fmt
-from gdxarray.errors import IncompleteTrackError, ParseError, TrackNotOpenError
+from gdxarray.errors import GenomedataError, IncompleteTrackError, ParseError, TrackNotOpenError
 from gdxarray.writer import close_data, erase_data, load_data, load_seq, open_data
 
 SIZES = {"chr1": 60_000, "chr2": 25_000, "chr10": 1_000}
@@ -230,7 +230,7 @@ def test_bad_input_is_an_error_and_nothing_is_lost(tmp_path, writer_mode, rows, 
     load_data(path, "a", _bedgraph(tmp_path / "a.bg", [("chr1", 0, 100, 1)]))
     close_data(path)
     with pytest.raises(ParseError, match=message):
-        load_data(path, "b", _bedgraph(tmp_path / "e.bg", rows))
+        load_data(path, "b", _bedgraph(tmp_path / "e.bg", rows), strict_chromosomes=True)
     _assert_intact(path, writer_mode)
 
 
@@ -258,14 +258,36 @@ def test_failure_marks_touched_chromosomes_incomplete(tmp_path, writer_mode, ref
     assert (snap["chr1"]["data"][:100, 0] == 1).all()
 
 
-def test_skip_unknown_chromosomes(tmp_path, writer_mode, capsys):
+@pytest.mark.parametrize("how", [{}, {"skip_unknown_chroms": True}])
+def test_unknown_chromosomes_are_skipped_with_one_warning_line(tmp_path, writer_mode, capsys,
+                                                                how, reference):
+    # as the reference: whole-genome tracks loaded into an archive of a few chromosomes
     path = _sizes_archive(tmp_path, writer_mode)
     rows = [("chrZ", 0, 10, 1), ("chr1", 0, 10, 2), ("chrZ", 20, 30, 1), ("chrQ", 0, 1, 1)]
-    summary = load_data(path, "a", _bedgraph(tmp_path / "s.bg", rows), skip_unknown_chroms=True)
+    summary = load_data(path, "a", _bedgraph(tmp_path / "s.bg", rows), **how)
     assert summary.skipped == {"chrQ": 1, "chrZ": 2} and summary.skipped_lines == 3
     assert summary.chromosomes == ["chr1"]
-    assert "skipped 3 line(s)" in capsys.readouterr().err
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["load-data a: warning: skipped 3 line(s) on chromosome(s) not in the "
+                   "archive: chrQ (1), chrZ (2)"]
     assert (_read(path, "chr1", 0)[:10] == 2).all()
+    close_data(path)
+    # the reference's loader skips the same lines (silently) and stores the same values
+    (tmp_path / "ref").mkdir()
+    theirs = _sizes_archive(tmp_path / "ref", writer_mode)
+    reference.load_data(theirs, "a", tmp_path / "s.bg")
+    close_data(theirs)
+    reference.assert_equal(reference.snapshot(path), reference.snapshot(theirs))
+
+
+def test_strict_chromosomes_makes_unknown_chromosomes_an_error(tmp_path, writer_mode):
+    path = _sizes_archive(tmp_path, writer_mode)
+    rows = [("chr1", 0, 10, 2), ("chrZ", 0, 10, 1)]
+    with pytest.raises(ParseError, match=r"s\.bg:2: chromosome 'chrZ' is not in the archive"):
+        load_data(path, "a", _bedgraph(tmp_path / "s.bg", rows), strict_chromosomes=True)
+    with pytest.raises(GenomedataError, match="contradict"):
+        load_data(path, "a", _bedgraph(tmp_path / "s.bg", rows), strict_chromosomes=True,
+                  skip_unknown_chroms=True)
 
 
 def test_track_must_be_open(tmp_path, writer_mode):

@@ -410,9 +410,9 @@ class _Loader:
                 self.skipped[chrom] += n
                 return
             raise ParseError(
-                f"chromosome {chrom!r} is not in the archive {self.archive.path} (skip such "
-                "lines with --skip-unknown-chromosomes / skip_unknown_chroms=True)",
-                source=block.source, line=int(lines[0]))
+                f"chromosome {chrom!r} is not in the archive {self.archive.path} (such lines "
+                "are an error with --strict-chromosomes / strict_chromosomes=True; without it "
+                "they are skipped)", source=block.source, line=int(lines[0]))
         writer = self._switch(chrom)
         layout = writer.layout
 
@@ -560,11 +560,21 @@ def _display(datafile) -> str:
     return name if isinstance(name, str) else "<stream>"
 
 
+def _skip_unknown(skip_unknown_chroms: bool, strict_chromosomes: bool) -> bool:
+    if skip_unknown_chroms and strict_chromosomes:
+        raise GenomedataError("skip_unknown_chroms and strict_chromosomes contradict each other: "
+                              "give one of them")
+    return not strict_chromosomes
+
+
 def load_track(archive: Archive, trackname: str, datafile, *, maskfile=None,
                verbose: bool = False, skip_unknown_chroms: bool = False,
+               strict_chromosomes: bool = False,
                progress: Callable[[int], object] | None = None) -> LoadDataSummary:
     """load-data into an archive opened ``r+`` (see :func:`load_data`)."""
     from ..parsers import read_track
+
+    skip = _skip_unknown(skip_unknown_chroms, strict_chromosomes)
 
     if trackname not in genome_tracknames(archive):
         raise TrackNotOpenError(
@@ -588,7 +598,7 @@ def load_track(archive: Archive, trackname: str, datafile, *, maskfile=None,
         reporter.total = total
         source = _CountingReader(raw, reporter)
     say(verbose, f"loading {shown} into track {trackname}")
-    loader = _Loader(archive, trackname, mask, skip_unknown_chroms, verbose)
+    loader = _Loader(archive, trackname, mask, skip, verbose)
     try:
         for block in read_track(source, name=shown):
             loader.add(block)
@@ -603,13 +613,13 @@ def load_track(archive: Archive, trackname: str, datafile, *, maskfile=None,
     reporter.finish()
     if summary.skipped:
         listed = ", ".join(f"{chrom} ({n})" for chrom, n in summary.skipped.items())
-        print(f"load-data {trackname}: skipped {summary.skipped_lines} line(s) for "
+        print(f"load-data {trackname}: warning: skipped {summary.skipped_lines} line(s) on "
               f"chromosome(s) not in the archive: {listed}", file=sys.stderr)
     return summary
 
 
 def load_data(gdfilename, trackname: str, datafile, maskfile=None, verbose: bool = False, *,
-              skip_unknown_chroms: bool = False,
+              skip_unknown_chroms: bool = False, strict_chromosomes: bool = False,
               progress: Callable[[int], object] | None = None) -> LoadDataSummary:
     """Load one track's data (WIG, bedGraph, BED3+1, bigWig) into an opened track.
 
@@ -621,8 +631,12 @@ def load_data(gdfilename, trackname: str, datafile, maskfile=None, verbose: bool
         standard input, or an open binary file.
     maskfile : BED file; only the parts of intervals inside its regions are
         loaded (what ``bedtools intersect -a data -b mask`` keeps).
-    skip_unknown_chroms : skip lines for chromosomes the archive lacks (and
-        report them on stderr) instead of failing.
+    strict_chromosomes : make a line on a chromosome the archive lacks an
+        error.  By default such lines are skipped, as the reference does
+        (whole-genome tracks loaded into an archive of a few chromosomes), and
+        one warning line on stderr names the chromosomes and counts the lines.
+    skip_unknown_chroms : accepted for scripts written for earlier gdxarray
+        versions; skipping is the default.
     progress : called with the number of input bytes read so far.
 
     Returns
@@ -635,8 +649,8 @@ def load_data(gdfilename, trackname: str, datafile, maskfile=None, verbose: bool
     TrackNotOpenError
         The track was not opened with ``genomedata-open-data``.
     ParseError
-        Bad input, naming file and line: unknown chromosome, interval past the
-        chromosome end, non-NaN data in an assembly gap, overlapping intervals.
+        Bad input, naming file and line: unknown chromosome (with *strict_chromosomes*), interval
+        past the chromosome end, non-NaN data in an assembly gap, overlapping intervals.
         Chromosomes already written keep the track marked incomplete (see
         :func:`close_data`); other tracks are untouched.
 
@@ -646,7 +660,8 @@ def load_data(gdfilename, trackname: str, datafile, maskfile=None, verbose: bool
     """
     with borrow(gdfilename) as archive:
         return load_track(archive, trackname, datafile, maskfile=maskfile, verbose=verbose,
-                          skip_unknown_chroms=skip_unknown_chroms, progress=progress)
+                          skip_unknown_chroms=skip_unknown_chroms,
+                          strict_chromosomes=strict_chromosomes, progress=progress)
 
 
 @dataclass

@@ -46,7 +46,7 @@ def load_genomedata(gdfilename, tracks=None, seqfilenames=None, mode: str | None
                     assembly_report_file=None,
                     chromosome_name_style: str = fmt.DEFAULT_NAME_STYLE,
                     maskfilename=None, verbose: bool = False, *,
-                    gap_length: int = fmt.MIN_GAP_LEN):
+                    gap_length: int = fmt.MIN_GAP_LEN, strict_chromosomes: bool = False):
     """Create a complete archive: sequence, tracks and statistics, in one step.
 
     Parameters
@@ -59,6 +59,8 @@ def load_genomedata(gdfilename, tracks=None, seqfilenames=None, mode: str | None
         :data:`~gdxarray.format.FILE_MODE_CHROMS` sequences).
     chunk_size : rows per HDF5 chunk of the track arrays.
     maskfilename : BED file: only track data inside its regions is loaded.
+    strict_chromosomes : track lines on sequences the archive lacks are an
+        error (by default they are skipped with one warning line on stderr).
 
     Returns
     -------
@@ -104,7 +106,8 @@ def load_genomedata(gdfilename, tracks=None, seqfilenames=None, mode: str | None
                 say(verbose, f">> opening {len(names)} track(s)")
                 add_tracks(archive, names, chunk_size=chunk_size, verbose=verbose)
                 for name, path in pairs:
-                    load_track(archive, name, path, maskfile=maskfilename, verbose=verbose)
+                    load_track(archive, name, path, maskfile=maskfilename, verbose=verbose,
+                               strict_chromosomes=strict_chromosomes)
             close_archive(archive, verbose=verbose)
         finally:
             archive.close()
