@@ -14,7 +14,7 @@ from __future__ import annotations
 from .errors import (
     ArchiveExistsError, ChromosomeDirtyError, ChromosomeNotFoundError, CommandError,
     CorruptChunkError, GenomedataDirtyWarning, GenomedataError, IncompleteTrackError,
-    IncompleteTrackWarning, InputFileError, MissingContinuousData, NameTranslationError,
+    IncompleteTrackWarning, MaskCoordinateWarning, InputFileError, MissingContinuousData, NameTranslationError,
     NotAnArchiveError, OverlapWarning, ParseError, ReadOnlyError, TrackExistsError,
     TrackNotFoundError, TrackNotOpenError, UnsupportedError,
 )
@@ -50,7 +50,7 @@ __all__ = sorted([
     "Chromosome", "Genome", "Supercontig", *_LOADERS, "FILE_MODE_CHROMS", "FORMAT_VERSION",
     "ArchiveExistsError", "ChromosomeDirtyError", "ChromosomeNotFoundError", "CommandError",
     "CorruptChunkError", "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
-    "IncompleteTrackWarning", "InputFileError", "MissingContinuousData", "NameTranslationError",
+    "IncompleteTrackWarning", "MaskCoordinateWarning", "InputFileError", "MissingContinuousData", "NameTranslationError",
     "NotAnArchiveError", "OverlapWarning", "ParseError", "ReadOnlyError", "TrackExistsError",
     "TrackNotFoundError", "TrackNotOpenError", "UnsupportedError", "__version__",
 ])

@@ -124,6 +124,10 @@ class OverlapWarning(UserWarning):
     """A read spans a gap between supercontigs or misses them all (reference name)."""
 
 
+class MaskCoordinateWarning(UserWarning):
+    """A WIG mask holds position 0: read as 0-based, as genomedata 1.7's hardmask reads WIG masks."""
+
+
 class IncompleteTrackWarning(UserWarning):
     """Reading a track whose last load failed part-way."""
 
@@ -147,7 +151,8 @@ def suggest(name, choices: Sequence[str], *, list_up_to: int = 10) -> str:
 __all__ = sorted([
     "ArchiveExistsError", "ChromosomeDirtyError", "ChromosomeNotFoundError", "CommandError",
     "CorruptChunkError", "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
-    "IncompleteTrackWarning", "InputFileError", "MissingContinuousData", "NameTranslationError",
+    "IncompleteTrackWarning",
+    "MaskCoordinateWarning", "InputFileError", "MissingContinuousData", "NameTranslationError",
     "NotAnArchiveError", "OverlapWarning", "ParseError", "ReadOnlyError", "TrackExistsError",
     "TrackNotFoundError", "TrackNotOpenError", "UnsupportedError", "suggest",
 ])

@@ -11,7 +11,8 @@ import tables
 
 from gdxarray import format as fmt
 from gdxarray.errors import (
-    GenomedataError, ParseError, TrackExistsError, TrackNotFoundError, UnsupportedError,
+    GenomedataError, MaskCoordinateWarning, ParseError, TrackExistsError, TrackNotFoundError,
+    UnsupportedError,
 )
 from gdxarray.writer import (
     close_data, erase_data, hardmask_data, load_data, load_genomedata, load_seq, open_data,
@@ -259,3 +260,40 @@ def test_chunks_and_stats_match_reference_close(tmp_path, reference):
         for key in ("sums", "sums_squares"):  # the reference sums in float32
             np.testing.assert_allclose(a["chr1"].pop(key), b["chr1"].pop(key), rtol=1e-3)
         reference.assert_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["filter_fixed.wig", "filter_variable.wig.gz"])
+@pytest.mark.parametrize("operator", [None, "lt0.3"])
+def test_wig_masks_with_position_0_are_read_as_the_reference_does(tmp_path, realdata, reference,
+                                                                  name, operator):
+    # The reference's own test masks start at position 0: its hardmask reads WIG masks
+    # 0-based.  Ours accepts them with a warning and masks the same bases.
+    genomedata_hardmask = pytest.importorskip("genomedata._hardmask")
+    mask = realdata / "genomedata" / name
+    ours = _archive(tmp_path, "file", sizes="chr1\t1000\n", name="ours.gd")
+    open_data(ours, ["t"])
+    load_data(ours, "t", _bedgraph(tmp_path / "t.bg", [("chr1", 0, 1000, 1)]))
+    close_data(ours)
+    theirs = tmp_path / "theirs.gd"
+    shutil.copy(ours, theirs)
+    function = parse_hardmask_operator(operator) if operator else None
+    with pytest.warns(MaskCoordinateWarning, match=rf"{name}:\d+: WIG mask with position 0"):
+        hardmask_data(ours, mask, hardmask_function=function)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref_function = genomedata_hardmask.parse_hardmask_option(operator) if operator else None
+        genomedata_hardmask.hardmask_data(str(theirs), str(mask), hardmask_function=ref_function)
+    a, b = reference.snapshot(ours), reference.snapshot(theirs)
+    assert np.isnan(a["chr1"]["data"]).any() and not np.isnan(a["chr1"]["data"]).all()
+    np.testing.assert_array_equal(a["chr1"]["data"], b["chr1"]["data"])
+    assert a["chr1"]["num_datapoints"].tolist() == b["chr1"]["num_datapoints"].tolist()
+
+
+def test_one_based_wig_masks_are_not_shifted(tmp_path):
+    path = _archive(tmp_path, "file", sizes="chr1\t100\n")
+    open_data(path, ["t"])
+    load_data(path, "t", _bedgraph(tmp_path / "t.bg", [("chr1", 0, 100, 1)]))
+    close_data(path)
+    mask = tmp_path / "m.wig"
+    mask.write_text("variableStep chrom=chr1 span=5\n11\t0.1\n")  # 1-based: bases 10..14
+    assert hardmask_data(path, mask) == {"chr1": [(10, 15)]}

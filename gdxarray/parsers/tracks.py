@@ -157,7 +157,7 @@ class _Section:
     count: int = 0  # fixedStep values read so far in this section
 
 
-def _parse_wig_header(text: bytes, source: str, line: int) -> _Section:
+def _parse_wig_header(text: bytes, source: str, line: int, *, zero_start: bool = False) -> _Section:
     tokens = text.split()
     kind = tokens[0].decode(ENCODING)
     allowed = _WIG_KEYS[kind]
@@ -185,7 +185,8 @@ def _parse_wig_header(text: bytes, source: str, line: int) -> _Section:
     for key in ("start", "step", "span"):
         if key in params:
             value = params[key]
-            if not value.isascii() or not value.isdigit() or int(value) <= 0:
+            lowest = 0 if zero_start and key == "start" else 1
+            if not value.isascii() or not value.isdigit() or int(value) < lowest:
                 hint = " (wig positions are 1-based)" if key == "start" else ""
                 raise bad(f"{key}={value} is not a positive integer{hint}")
             numbers[key] = int(value)
@@ -301,7 +302,10 @@ class _TextParser:
             raise self._error(f"{kind} header in a {what} file (a file cannot switch "
                               f"from {what} to wig)", line)
         self.fmt = "wig"
-        self.section = _parse_wig_header(text, self.source, line)
+        # masks may hold position 0: written for the reference's 0-based reading of
+        # WIG masks (read_mask shifts such a file as a whole)
+        self.section = _parse_wig_header(text, self.source, line,
+                                         zero_start=self.mode == "mask")
 
     def _run(self, arr: np.ndarray, words: np.ndarray, a: int, b: int, line: int) -> int:
         """Parse data lines ``[a, b)`` whose first is *line*; return the next line number."""
@@ -496,7 +500,7 @@ class _TextParser:
             row_lines = row_index + line
             pos, ok_p = parse_uints(arr, words, S[:, 0], E[:, 0])
             values, ok_v = parse_floats(arr, words, S[:, 1], E[:, 1], region=(a, b))
-            zero = np.flatnonzero(ok_p & (pos == 0))
+            zero = np.flatnonzero(ok_p & (pos == 0)) if self.mode == "track" else ()
             self._raise_first(
                 self._check_ints(ok_p, S[:, 0], E[:, 0], "position", row_lines),
                 (int(row_lines[zero[0]]), "position 0 in a variableStep section "
