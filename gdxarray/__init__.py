@@ -27,14 +27,17 @@ _install_accessor()  # the .gd accessor, registered when xarray is imported
 #: The functions behind the commands, with the reference's names and signatures
 #: (``from gdxarray import load_genomedata``); imported on first use.
 _LOADERS = ("close_data", "erase_data", "hardmask_data", "load_data", "load_genomedata",
-            "load_seq", "open_data")
+            "load_seq", "open_data", "load_bam", "combine_tracks")
+#: where each loader lives when not in the writer
+_LOADER_HOME = {"combine_tracks": "combine"}
 
 
 def __getattr__(name: str):
     if name in _LOADERS:
-        from . import writer
+        import importlib
 
-        return getattr(writer, name)
+        home = importlib.import_module(f".{_LOADER_HOME.get(name, 'writer')}", __name__)
+        return getattr(home, name)
     if name == "__version__":  # importlib.metadata costs ~25 ms: not on every command start
         from importlib.metadata import PackageNotFoundError, version
 

@@ -580,6 +580,15 @@ def load_track(archive: Archive, trackname: str, datafile, *, maskfile=None,
         raise TrackNotOpenError(
             f"{archive.path}: track {trackname!r} is not open; create it first with "
             f"genomedata-open-data {archive.path} --tracknames {trackname}")
+    if isinstance(datafile, (str, os.PathLike)) and os.fspath(datafile) != "-":
+        from .bam import is_alignment_file, load_bam_track
+
+        if is_alignment_file(datafile):  # reads: counted with the defaults (coverage)
+            if maskfile is not None:
+                raise GenomedataError(f"{_display(datafile)}: a mask does not apply to reads "
+                                      "(BAM/SAM/CRAM input)")
+            return load_bam_track(archive, trackname, datafile, verbose=verbose,
+                                  skip_unknown_chroms=skip_unknown_chroms)
     mask = Mask(maskfile) if maskfile is not None else None
     shown = _display(datafile)
     total = None
