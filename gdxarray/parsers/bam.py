@@ -307,10 +307,11 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                 _add_points(counts, np.asarray(buf, dtype=np.int64))
             buf.clear()
 
-        def where() -> str:
+        def where(record: int) -> str:
+            """The n-th alignment record (1-based), as a SAM line or a BAM record."""
             if header.kind == "sam":
-                return f"line {header_lines + n_read + 1}"
-            return f"record {n_read + 1}"
+                return f"line {header_lines + record}"
+            return f"record {record}"
 
         append, extend_buf = buf.append, buf.extend
         cov, five, three, left = (count == "coverage", count == "5p", count == "3p",
@@ -329,7 +330,7 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                         counts = None
                     if new in done:
                         raise ParseError(
-                            f"reads are not sorted: {where()} is on {refs[new]} after reads on "
+                            f"reads are not sorted: {where(n_read)} is on {refs[new]} after reads on "
                             f"{refs[tid]}; sort them by coordinate first (samtools sort)",
                             source=path)
                     done.add(new)
@@ -338,7 +339,7 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                         counts = np.zeros(lengths[tid], dtype=np.float32)
                 if counts is None:
                     if refuse_others is not None:
-                        raise ParseError(f"{where()}: reference {refs[tid]!r} {refuse_others}",
+                        raise ParseError(f"{where(n_read)}: reference {refs[tid]!r} {refuse_others}",
                                          source=path)
                     skipped[refs[tid]] = skipped.get(refs[tid], 0) + 1
                     continue
@@ -361,12 +362,14 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                 elif read.next_reference_id == tid:  # midpoint of a pair on one reference
                     append(min(read.reference_start, read.next_reference_start)
                            + abs(read.template_length) // 2)
+                else:
+                    n_counted -= 1
                 if len(buf) >= BATCH:
                     flush()
         except ParseError:
             raise
         except (OSError, ValueError) as exc:
-            raise ParseError(f"corrupt or truncated alignment data at {where()} ({exc})",
+            raise ParseError(f"corrupt or truncated alignment data at {where(n_read + 1)} ({exc})",
                              source=path) from None
         if counts is not None:
             flush()
