@@ -158,12 +158,22 @@ def _quiet(pysam):
         pysam.set_verbosity(saved)
 
 
+@contextmanager
 def _open(pysam, path: str, kind: str):
+    """The open AlignmentFile; closing it never hides the error that ended its use
+    (htslib's close reports a damaged stream again, as a bare OSError)."""
     mode = {"bam": "rb", "cram": "rc", "sam": "r"}[kind]
     try:
-        return pysam.AlignmentFile(path, mode)
+        bam = pysam.AlignmentFile(path, mode)
     except (OSError, ValueError) as exc:
         raise ParseError(f"not a readable {kind.upper()} file ({exc})", source=path) from None
+    try:
+        yield bam
+    finally:
+        try:
+            bam.close()
+        except OSError:
+            pass
 
 
 def _check_complete(path: str) -> None:
@@ -369,7 +379,10 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
         except ParseError:
             raise
         except (OSError, ValueError) as exc:
-            raise ParseError(f"corrupt or truncated alignment data at {where(n_read + 1)} ({exc})",
+            if header.kind == "sam":  # htslib says "truncated file" of any bad line
+                raise ParseError("bad SAM record (too few fields or a bad value)",
+                                 source=path, line=header_lines + n_read + 1) from None
+            raise ParseError(f"corrupt or truncated data at {where(n_read + 1)} ({exc})",
                              source=path) from None
         if counts is not None:
             flush()
