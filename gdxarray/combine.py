@@ -12,13 +12,14 @@ May import: store, source, errors, format, the writer.
 
 from __future__ import annotations
 
+import warnings
 from typing import Iterable
 
 import numpy as np
 
 from . import format as fmt
 from .errors import (
-    GenomedataError, IncompleteTrackError, TrackExistsError, TrackNotFoundError, suggest,
+    GenomedataDirtyWarning, GenomedataError, IncompleteTrackError, TrackExistsError, TrackNotFoundError, suggest,
 )
 
 #: How tracks may be combined.
@@ -136,7 +137,12 @@ def combine_tracks(gdarchive, newtrack: str, tracks: Iterable[str], how: str = "
                     yield chrom, a, reduce_tracks(block, how)
 
         summary = write_track_arrays(archive, newtrack, pieces(), verbose=verbose)
-        close_archive(archive, verbose=verbose)
+        try:
+            close_archive(archive, verbose=verbose)
+        except IncompleteTrackError as exc:  # another track's failed load: not ours to fix
+            warnings.warn(f"{newtrack} was written, but statistics are not updated where "
+                          f"another track is incomplete: {exc}", GenomedataDirtyWarning,
+                          stacklevel=2)
         return summary
 
 
