@@ -52,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 
 SECTIONS = ("seq", "load", "small", "e2e", "close", "reads", "scan", "dask", "xarray", "size",
-            "limit")
+            "limit", "bam")
 SECTION_DOC = {
     "startup": "interpreter start-up + import of each loader command (runs with any loader section)",
     "seq": "load-seq: ours on the full FASTA (Mbp/s); both on a small genome with long gaps",
@@ -65,6 +65,7 @@ SECTION_DOC = {
     "dask": "xarray+dask reduction: threads, LocalCluster 1 vs 2 processes",
     "xarray": "xarray region read vs the raw API",
     "size": "archive size on disk",
+    "bam": "BAM → track (genomedata-load-bam) vs bedtools genomecov -bg (benchmarks/sec_bam.py)",
     "limit": "physical limit: zlib.decompress of every stored chunk; plain file read",
 }
 FORMAT_LABEL = {"bg": "bedGraph", "fixed": "fixedStep", "var": "variableStep"}
@@ -340,6 +341,9 @@ class Bench:
             if boot and v and v > boot:
                 parts.append(f"ours {raw / 1e6 / (v - boot):,.1f} MB/s without start-up")
             row.notes.append(", ".join(parts))
+
+    def sec_bam(self) -> None:
+        from benchmarks import sec_bam; sec_bam.run(self)  # noqa: E702
 
     def sec_small(self) -> None:
         ds = self.ds

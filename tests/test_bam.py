@@ -403,6 +403,7 @@ def test_many_batches(tmp_path, monkeypatch, count):
                           "cigar": cigar, "mapq": int(rng.integers(0, 60))})
     src = write_bam(tmp_path / "m.bam", [("c1", 3000), ("c2", 2000)], reads)
     monkeypatch.setattr(bamparser, "BATCH", 7)
+    monkeypatch.setattr(bamparser, "PIECE", 999)  # many pieces per chromosome
     archive = _archive(tmp_path, {"c1": 3000, "c2": 2000}, mode="dir")
     load_bam(archive, "t", src, count=count, min_mapq=10)
     assert_counts(_track(archive), expected(src, count, min_mapq=10))

@@ -4,11 +4,12 @@ Reads are streamed once, in file order, through pysam (an optional
 dependency: ``pip install 'gdxarray[bam]'``).  The one Python step per read
 is unavoidable with pysam; it is kept to a flag test, a reference-id test and
 one list append (of the aligned blocks for ``coverage``, of one position for
-the end counts).  Every bounded batch of reads becomes numpy arrays, and
-counts are added with ``np.bincount`` over the batch's window (depth through
-a sweep: +1 at block starts, -1 at block ends, cumulative sum), never a
-Python loop per base.  Memory: one float32 array of the current chromosome
-plus a batch.
+the end counts).  Every bounded batch of reads becomes numpy arrays whose
+events are added into one int32 array of the chromosome (``np.bincount`` over
+the batch's window, or unique positions where reads are sparse); depth is the
+sweep: +1 at block starts, -1 at block ends, one in-place cumulative sum at
+the end of the chromosome.  Never a Python loop per base.  Memory: that int32
+array plus a batch; float32 pieces of 4 Mbp go to the writer.
 
 What is counted (``count``):
 
@@ -229,44 +230,53 @@ def read_header(path) -> AlignmentHeader:
 
 
 # -- numpy side -----------------------------------------------------------------
-def _coverage_depth(starts: np.ndarray, ends: np.ndarray, length: int) -> np.ndarray:
-    """Depth over ``[0, length)`` of intervals ``[starts, ends)`` (inside it), int64.
+#: Bases per piece handed to the writer (float32 is made piece by piece).
+PIECE = 1 << 22
 
-    The sweep: +1 at each start, -1 at each end, cumulative sum.  The one
-    place to swap for ``gdxarray.intervals.coverage_depth``.
+
+def _add_events(diff: np.ndarray, pos: np.ndarray, weight: int) -> None:
+    """``diff[p] += weight`` for every p of *pos* (repeats add up), without np.add.at.
+
+    Dense batches (sorted reads: the usual case) bincount their window; sparse
+    ones count unique positions, so the cost follows the reads, not the window.
     """
-    diff = np.bincount(starts, minlength=length + 1)
-    diff -= np.bincount(ends, minlength=length + 1)
-    return np.cumsum(diff[:length])
-
-
-def _add_blocks(counts: np.ndarray, flat: np.ndarray) -> None:
-    """Add the depth of blocks ``flat = [s0, e0, s1, e1, ...]`` into *counts*."""
-    np.clip(flat, 0, len(counts), out=flat)
-    starts, ends = flat[0::2], flat[1::2]
-    keep = ends > starts
-    if not keep.all():
-        starts, ends = starts[keep], ends[keep]
-    if not len(starts):
-        return
-    # the batch's window: small for sorted reads, whatever the chromosome length
-    lo, hi = int(starts.min()), int(ends.max())
-    counts[lo:hi] += _coverage_depth(starts - lo, ends - lo, hi - lo)
-
-
-def _add_points(counts: np.ndarray, pos: np.ndarray) -> None:
-    pos = pos[(pos >= 0) & (pos < len(counts))]
     if not len(pos):
         return
     lo, hi = int(pos.min()), int(pos.max()) + 1
-    counts[lo:hi] += np.bincount(pos - lo, minlength=hi - lo)
+    if hi - lo <= 8 * len(pos):
+        window = np.bincount(pos - lo, minlength=hi - lo)
+        diff[lo:hi] += window if weight == 1 else -window
+    else:
+        where, n = np.unique(pos, return_counts=True)
+        diff[where] += n if weight == 1 else -n
+
+
+def _coverage_sweep(diff: np.ndarray, flat: np.ndarray | None) -> None:
+    """The coverage sweep, in two steps over an int32 ``diff`` of length + 1.
+
+    With *flat* (``[s0, e0, s1, e1, ...]``, one batch of aligned blocks): +1 at
+    each start, -1 at each end.  With None (every batch added): the running
+    sum, in place, turns ``diff`` into the depth.  The one place to swap for
+    ``gdxarray.intervals``' coverage sweep.
+    """
+    if flat is None:
+        np.cumsum(diff, out=diff)
+        return
+    np.clip(flat, 0, len(diff) - 1, out=flat)
+    _add_events(diff, flat[0::2], 1)
+    _add_events(diff, flat[1::2], -1)
+
+
+def _pieces(name: str, counts: np.ndarray, length: int) -> Iterator[tuple[str, int, np.ndarray]]:
+    for a in range(0, length, PIECE):
+        yield name, a, counts[a:min(length, a + PIECE)].astype(np.float32)
 
 
 # -- the read loop ------------------------------------------------------------------
 def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                 summary: CountSummary | None = None, *, refuse_others: str | None = None
-                ) -> Iterator[tuple[str, np.ndarray]]:
-    """Per-base counts of each reference, as ``(name, float32 array of its length)``.
+                ) -> Iterator[tuple[str, int, np.ndarray]]:
+    """Per-base counts of each reference, as ``(name, start, float32 values)`` pieces.
 
     Parameters
     ----------
@@ -278,8 +288,8 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
     refuse_others : a counted read on a reference not *wanted* is a
         ParseError "reference NAME <refuse_others>" instead of being skipped.
 
-    Yields every wanted reference once, in file order, references without
-    reads last (all zeros).
+    Yields the pieces of every wanted reference in order (references in file
+    order, those without reads last, all zeros); pieces cover the reference.
 
     Raises
     ------
@@ -312,10 +322,17 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                 return
             if count == "coverage":
                 flat = np.fromiter(itertools.chain.from_iterable(buf), dtype=np.int64)
-                _add_blocks(counts, flat)
+                _coverage_sweep(counts, flat)
             else:
-                _add_points(counts, np.asarray(buf, dtype=np.int64))
+                pos = np.asarray(buf, dtype=np.int64)
+                _add_events(counts, pos[(pos >= 0) & (pos < len(counts) - 1)], 1)
             buf.clear()
+
+        def finish():
+            flush()
+            if count == "coverage":
+                _coverage_sweep(counts, None)
+            return _pieces(refs[tid], counts, lengths[tid])
 
         def where(record: int) -> str:
             """The n-th alignment record (1-based), as a SAM line or a BAM record."""
@@ -335,8 +352,7 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                 if read.reference_id != tid:  # the next reference
                     new = read.reference_id
                     if counts is not None:
-                        flush()
-                        yield refs[tid], counts
+                        yield from finish()
                         counts = None
                     if new in done:
                         raise ParseError(
@@ -346,7 +362,8 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                     done.add(new)
                     tid = new
                     if want[tid]:
-                        counts = np.zeros(lengths[tid], dtype=np.float32)
+                        # one past the end: where blocks ending there put their -1
+                        counts = np.zeros(lengths[tid] + 1, dtype=np.int32)
                 if counts is None:
                     if refuse_others is not None:
                         raise ParseError(f"{where(n_read)}: reference {refs[tid]!r} {refuse_others}",
@@ -385,12 +402,11 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
             raise ParseError(f"corrupt or truncated data at {where(n_read + 1)} ({exc})",
                              source=path) from None
         if counts is not None:
-            flush()
-            yield refs[tid], counts
+            yield from finish()
         summary.reads, summary.counted = n_read, n_counted
     for i, name in enumerate(refs):
         if want[i] and i not in done:
-            yield name, np.zeros(lengths[i], dtype=np.float32)
+            yield from _pieces(name, np.zeros(lengths[i], dtype=np.int32), lengths[i])
 
 
 __all__ = ["COUNTS", "AlignmentHeader", "CountOptions", "CountSummary", "INSTALL_HINT",

@@ -73,8 +73,7 @@ def load_bam_track(archive: Archive, trackname: str, bamfile, *, count: str = "c
     refuse = None if skip_unknown_chroms else (
         f"is not a chromosome of the archive {archive.path} (skip its reads with "
         "--skip-unknown-chromosomes / skip_unknown_chroms=True)")
-    pieces = ((chrom, 0, values) for chrom, values
-              in count_reads(header, options, wanted, counted, refuse_others=refuse))
+    pieces = count_reads(header, options, wanted, counted, refuse_others=refuse)
     # counts in assembly gaps (reads over N runs) are not stored: gaps are NaN
     written = write_track_arrays(archive, trackname, pieces, in_gaps="drop", verbose=verbose)
     summary = LoadBamSummary(trackname, counted.reads, counted.counted, written.chromosomes,
