@@ -1,4 +1,4 @@
-"""The write path: load-seq, open-data, load-data, close-data, erase-data,
+"""The write path: load-seq, open-data, load-data, load-bam, close-data, erase-data,
 hardmask and the one-step genomedata-load, with the reference's names.
 
 Public functions take archive paths; the ``*_tracks``/``*_archive``/
