@@ -433,6 +433,26 @@ def test_genomedata_load_detects_bam(realdata, tmp_path):
         assert genome.sums.tolist() == [30.0]  # closed: statistics written
 
 
+def test_genomedata_load_command_with_bam(realdata, tmp_path, capsys):
+    from gdxarray.cli import load as cli
+
+    sizes = tmp_path / "g.sizes"
+    sizes.write_text("1\t100\n2\t100\n3\t100\n")
+    out = tmp_path / "out.gd"
+    src = realdata / "bedtools_genomecov" / "y.bam"
+    assert cli.main(["--sizes", "-s", str(sizes), "-t", f"y={src}", str(out)]) == 0
+    with Genome(out) as genome:
+        np.testing.assert_array_equal(genome["1"][0:100, "y"],
+                                      _dense([(15, 17, 1), (17, 20, 2), (20, 22, 1)], 100))
+    # a BAM on another assembly: one line, no archive left behind
+    sizes.write_text("1\t100\n2\t99\n3\t100\n")
+    bad = tmp_path / "bad.gd"
+    assert cli.main(["--sizes", "-s", str(sizes), "-t", f"y={src}", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "chromosome 2 is 100 bp in the alignment header" in err
+    assert not bad.exists()
+
+
 # -- bad input ------------------------------------------------------------------------
 def _cli_error(capsys, *argv) -> str:
     from gdxarray.cli import load_bam as cli
@@ -559,3 +579,36 @@ def test_without_pysam(tmp_path, monkeypatch):
     with pytest.raises(GenomedataError, match=r"pip install 'gdxarray\[bam\]'"):
         gdxarray.load_bam(archive, "t", src)
 
+
+
+def test_cram(tmp_path):
+    ref = tmp_path / "ref.fa"
+    ref.write_text(">c\n" + "ACGT" * 250 + "\n")
+    pysam.faidx(str(ref))
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "c", "LN": 1000}]}
+    src = tmp_path / "r.cram"
+    with pysam.AlignmentFile(str(src), "wc", header=header, reference_filename=str(ref)) as f:
+        for pos, cigar in ((5, "10M"), (8, "4M20N6M"), (200, "10M")):
+            a = pysam.AlignedSegment()
+            a.query_name, a.reference_id, a.reference_start = f"r{pos}", 0, pos
+            a.mapping_quality, a.cigarstring = 60, cigar
+            a.query_sequence = "ACGTACGTAC"
+            a.query_qualities = pysam.qualitystring_to_array("I" * 10)
+            f.write(a)
+    assert bamparser.sniff_alignments(src) == "cram"
+    archive = _archive(tmp_path, {"c": 1000})
+    load_bam(archive, "t", src)
+    got = _track(archive)["c"]
+    assert_counts({"c": got}, expected(src))
+    assert got[8:12].tolist() == [2, 2, 2, 2] and got[12] == 1 and got[30] == 0
+
+
+def test_grouped_but_unsorted_within_a_chromosome(tmp_path):
+    """Only grouping by reference matters: events add up in any order."""
+    rng = np.random.default_rng(3)
+    reads = [{"chrom": c, "pos": int(p), "cigar": "5M3N5M"}
+             for c in ("c", "d") for p in rng.permutation(np.arange(0, 900, 7))]
+    src = write_bam(tmp_path / "r.bam", [("c", 1000), ("d", 1000)], reads, sort=False)
+    archive = _archive(tmp_path, {"c": 1000, "d": 1000})
+    load_bam(archive, "t", src)
+    assert_counts(_track(archive), expected(src))
