@@ -28,23 +28,51 @@ HOWS = ("sum", "mean", "max", "min")
 WINDOW_ROWS = 1 << 20
 
 
-def reduce_tracks(block: np.ndarray, how: str) -> np.ndarray:
-    """Combine the columns of a ``(rows, tracks)`` float32 block into float32 rows.
+def reduce_tracks(columns: list[np.ndarray], how: str) -> np.ndarray:
+    """Combine 1-D float32 columns (one per input track) into one float32 column.
 
     NaN where every input is NaN; otherwise ``sum``/``mean`` are over the
     non-NaN inputs (accumulated in float64), ``max``/``min`` ignore NaN.
+    Column by column, so every step runs on contiguous arrays.
     """
-    if how in ("max", "min"):  # fmax/fmin return NaN only when both are NaN
+    if how in ("max", "min"):  # fmax/fmin give NaN only where both are NaN
         op = np.fmax if how == "max" else np.fmin
-        return op.reduce(block, axis=1).astype(fmt.CONTINUOUS_DTYPE, copy=False)
-    present = ~np.isnan(block)
-    n = present.sum(axis=1)
-    total = np.where(present, block, 0).sum(axis=1, dtype=np.float64)
-    none = n == 0
+        out = np.array(columns[0], dtype=fmt.CONTINUOUS_DTYPE)
+        for x in columns[1:]:
+            op(out, x, out=out)
+        return out
+    total = np.zeros(len(columns[0]), dtype=np.float64)
+    count = np.zeros(len(columns[0]), dtype=np.int32)
+    for x in columns:
+        present = ~np.isnan(x)
+        np.add(total, x, out=total, where=present)
+        count += present
     if how == "mean":
-        total /= np.maximum(n, 1)
-    total[none] = np.nan
+        np.divide(total, count, out=total, where=count > 0)
+    total[count == 0] = np.nan
     return total.astype(fmt.CONTINUOUS_DTYPE)
+
+
+class _Stats:
+    """One track's close-data statistics of one chromosome, as close-data sums them."""
+
+    def __init__(self) -> None:
+        self.min, self.max, self.sum, self.sum_squares, self.count = np.inf, -np.inf, 0.0, 0.0, 0
+
+    def add(self, values: np.ndarray) -> None:
+        kept = values[np.isfinite(values)]
+        if not len(kept):
+            return
+        self.count += len(kept)
+        self.min = min(self.min, float(kept.min()))
+        self.max = max(self.max, float(kept.max()))
+        kept64 = kept.astype(np.float64)
+        self.sum += float(kept64.sum())
+        self.sum_squares += float(np.dot(kept64, kept64))
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(fmt.STAT_NAMES, (self.min, self.max, self.sum, self.sum_squares,
+                                         self.count)))
 
 
 def _windows(layout, rows: int):
@@ -90,7 +118,7 @@ def combine_tracks(gdarchive, newtrack: str, tracks: Iterable[str], how: str = "
     >>> combine_tracks("a.genomedata", "dnase", ["dnase_rep1", "dnase_rep2"], how="mean")  # doctest: +SKIP
     """
     from .source import ArchiveSource
-    from .writer import add_tracks, close_archive, write_track_arrays
+    from .writer import add_track_statistics, add_tracks, close_archive, write_track_arrays
     from .writer._common import borrow, say
 
     if how not in HOWS:
@@ -119,26 +147,42 @@ def combine_tracks(gdarchive, newtrack: str, tracks: Iterable[str], how: str = "
                 raise TrackExistsError(f"{archive.path} already has a track named "
                                        f"{newtrack!r} (use --replace / replace=True to "
                                        "overwrite it)")
+            # where the old values were may no longer hold data: close-data recomputes all
+            clean = set()
         else:
+            # a chromosome closed before keeps its statistics and chunk attributes: the new
+            # track has values only where an input has, so only its own are to be added
+            clean = {c for c in chroms if not archive.is_dirty(c)}
             add_tracks(archive, [newtrack], verbose=verbose)
             archive.invalidate()
             names = archive.tracknames(strict=False)
         source = ArchiveSource(archive)
         rows = source.chunk_rows()
-        cols = np.array([names.index(t) for t in tracks], dtype=np.int64)
+        cols = [names.index(t) for t in tracks]
         ntracks = len(names)
+        stats: dict[str, _Stats] = {}
         say(verbose, f"combining {', '.join(tracks)} into {newtrack} ({how})")
 
         def pieces():
             for chrom in chroms:
                 layout = archive.chrom(chrom)
+                acc = stats[chrom] = _Stats()
                 for a, b in _windows(layout, rows):
-                    block = source.read_continuous(chrom, a, b, cols, ntracks)
-                    yield chrom, a, reduce_tracks(block, how)
+                    # one column per read: an archive open for writing reads through
+                    # PyTables, where a multi-column hyperslab costs several times more
+                    values = reduce_tracks(
+                        [source.read_continuous(chrom, a, b, [c], ntracks)[:, 0] for c in cols],
+                        how)
+                    acc.add(values)
+                    yield chrom, a, values
 
         summary = write_track_arrays(archive, newtrack, pieces(), verbose=verbose)
+        for chrom in chroms:
+            if chrom in clean:
+                add_track_statistics(archive, chrom, newtrack, stats[chrom].as_dict())
+        archive.invalidate()
         try:
-            close_archive(archive, verbose=verbose)
+            close_archive(archive, verbose=verbose)  # the chromosomes dirty before
         except IncompleteTrackError as exc:  # another track's failed load: not ours to fix
             warnings.warn(f"{newtrack} was written, but statistics are not updated where "
                           f"another track is incomplete: {exc}", GenomedataDirtyWarning,

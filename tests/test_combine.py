@@ -34,7 +34,8 @@ def _bedgraph(path, rng, sizes, n=40, span=2_000):
     return path
 
 
-def _build(tmp_path, mode="file", sizes=SIZES, seqfile=None, tracks=("a", "b", "c"), seed=1):
+def _build(tmp_path, mode="file", sizes=SIZES, seqfile=None, tracks=("a", "b", "c"), seed=1,
+           close=True):
     rng = np.random.default_rng(seed)
     if seqfile is None:
         seqfile = tmp_path / "g.sizes"
@@ -47,7 +48,8 @@ def _build(tmp_path, mode="file", sizes=SIZES, seqfile=None, tracks=("a", "b", "
     open_data(path, list(tracks))
     for t in tracks:
         load_data(path, t, _bedgraph(tmp_path / f"{t}.bg", rng, sizes))
-    close_data(path)
+    if close:
+        close_data(path)
     return path
 
 
@@ -91,6 +93,24 @@ def test_values(tmp_path, writer_mode, how, monkeypatch):
             assert chrom.num_datapoints[3] == len(finite)
             np.testing.assert_allclose(chrom.sums[3], finite.astype(np.float64).sum(), rtol=1e-6)
             assert chrom.maxs[3] == finite.max() and chrom.mins[3] == finite.min()
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_statistics(tmp_path, closed):
+    """Closed before: the new track's statistics are appended; dirty before: the
+    chromosome is closed as close-data does. Either way, numpy's numbers."""
+    path = _build(tmp_path, close=closed)
+    combine_tracks(path, "new", ["a", "b"], how="mean")
+    values, _ = _values(path)
+    with Genome(path) as genome:  # no GenomedataDirtyWarning: everything is closed
+        for chrom in genome:
+            block = values[chrom.name]
+            for col in range(4):
+                finite = block[:, col][np.isfinite(block[:, col])].astype(np.float64)
+                assert chrom.num_datapoints[col] == len(finite)
+                np.testing.assert_allclose(chrom.sums[col], finite.sum(), rtol=1e-9)
+                np.testing.assert_allclose(chrom.sums_squares[col], finite @ finite, rtol=1e-9)
+                assert chrom.mins[col] == finite.min() and chrom.maxs[col] == finite.max()
 
 
 def test_archive_as_the_reference_closes_it(tmp_path, reference):

@@ -211,6 +211,40 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
         set_dirty(group, False)
 
 
+def add_track_statistics(archive: Archive, name: str, trackname: str,
+                         stats: dict[str, float]) -> bool:
+    """Append the statistics of the archive's newest track to a chromosome; mark it clean.
+
+    For a chromosome closed before *trackname* was added, when the new track
+    has finite values only where another track has (a combination of
+    tracks): the other statistics and the chunk attributes still hold, and
+    scanning every track again (:func:`close_chromosome`) would only find the
+    same.  *stats* maps each of ``fmt.STAT_NAMES`` to the new track's value.
+    Returns False, changing nothing, where the chromosome has no statistics
+    for exactly the tracks before *trackname*.
+    """
+    layout = archive.chrom(name)
+    with HDF5_LOCK:
+        group = chrom_group(layout)
+        attrs = group._v_attrs
+        tracknames = read_tracknames(root_attrs(layout))
+        if not tracknames or tracknames[-1] != trackname or read_incomplete(attrs):
+            return False
+        before = len(tracknames) - 1
+        current = {}
+        for stat in fmt.STAT_NAMES:
+            if stat not in attrs._v_attrnames:
+                return False
+            value = np.atleast_1d(np.asarray(attrs[stat]))
+            if len(value) != before:
+                return False
+            current[stat] = value
+        for stat, value in current.items():
+            attrs[stat] = np.append(value, stats[stat]).astype(value.dtype)
+        set_dirty(group, False)
+    return True
+
+
 def close_archive(archive: Archive, *, verbose: bool = False) -> None:
     """close-data on an archive opened ``r+`` (see :func:`close_data`)."""
     failures: list[IncompleteTrackError] = []
