@@ -19,7 +19,8 @@ import numpy as np
 
 from . import format as fmt
 from .errors import (
-    GenomedataDirtyWarning, GenomedataError, IncompleteTrackError, TrackExistsError, TrackNotFoundError, suggest,
+    GenomedataDirtyWarning, GenomedataError, IncompleteTrackError, TrackExistsError,
+    TrackNotFoundError, suggest,
 )
 
 #: How tracks may be combined.
@@ -115,7 +116,7 @@ def combine_tracks(gdarchive, newtrack: str, tracks: Iterable[str], how: str = "
 
     Examples
     --------
-    >>> combine_tracks("a.genomedata", "dnase", ["dnase_rep1", "dnase_rep2"], how="mean")  # doctest: +SKIP
+    >>> combine_tracks("a.genomedata", "dnase", ["rep1", "rep2"], how="mean")  # doctest: +SKIP
     """
     from .source import ArchiveSource
     from .writer import add_track_statistics, add_tracks, close_archive, write_track_arrays

@@ -17,7 +17,9 @@ pysam = pytest.importorskip("pysam")
 
 import gdxarray  # noqa: E402
 from gdxarray import Genome  # noqa: E402
-from gdxarray.errors import GenomedataDirtyWarning, GenomedataError, ParseError, TrackNotOpenError  # noqa: E402
+from gdxarray.errors import (  # noqa: E402
+    GenomedataDirtyWarning, GenomedataError, TrackNotOpenError,
+)
 from gdxarray.parsers import bam as bamparser  # noqa: E402
 from gdxarray.writer import load_bam, load_genomedata, load_seq, open_data  # noqa: E402
 
@@ -612,3 +614,18 @@ def test_grouped_but_unsorted_within_a_chromosome(tmp_path):
     archive = _archive(tmp_path, {"c": 1000, "d": 1000})
     load_bam(archive, "t", src)
     assert_counts(_track(archive), expected(src))
+
+
+def test_mapped_read_without_cigar(tmp_path, capsys):
+    """(htslib turns such a SAM line into an unmapped read; a BAM keeps it mapped.)"""
+    src = tmp_path / "r.bam"
+    with pysam.AlignmentFile(str(src), "wb", header={"SQ": [{"SN": "c", "LN": 100}]}) as f:
+        a = pysam.AlignedSegment()
+        a.query_name, a.reference_id, a.reference_start, a.flag = "x", 0, 9, 16
+        a.query_sequence = "ACGT"
+        f.write(a)
+    archive = _archive(tmp_path, {"c": 100})
+    err = _cli_error(capsys, archive, "t", src, "--count", "5p")
+    assert "record 1: a mapped read without a CIGAR" in err
+    load_bam(archive, "t", src)  # coverage: no aligned blocks, nothing counted
+    assert _track(archive)["c"].sum() == 0

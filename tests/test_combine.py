@@ -14,7 +14,8 @@ from gdxarray import Genome
 from gdxarray import combine as combine_module
 from gdxarray.combine import combine_tracks
 from gdxarray.errors import (
-    GenomedataDirtyWarning, IncompleteTrackError, IncompleteTrackWarning, OverlapWarning, TrackExistsError, TrackNotFoundError,
+    GenomedataDirtyWarning, IncompleteTrackError, IncompleteTrackWarning, OverlapWarning,
+    TrackExistsError, TrackNotFoundError,
 )
 from gdxarray.writer import close_data, load_data, load_seq, open_data
 

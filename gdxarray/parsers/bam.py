@@ -354,11 +354,14 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                     if counts is not None:
                         yield from finish()
                         counts = None
+                    if new < 0:
+                        raise ParseError(f"{where(n_read)}: a mapped read (flag {flag}) "
+                                         "without a reference", source=path)
                     if new in done:
                         raise ParseError(
-                            f"reads are not sorted: {where(n_read)} is on {refs[new]} after reads on "
-                            f"{refs[tid]}; sort them by coordinate first (samtools sort)",
-                            source=path)
+                            f"reads are not sorted: {where(n_read)} is on {refs[new]} after "
+                            f"reads on {refs[tid]}; sort them by coordinate first "
+                            "(samtools sort)", source=path)
                     done.add(new)
                     tid = new
                     if want[tid]:
@@ -366,8 +369,8 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                         counts = np.zeros(lengths[tid] + 1, dtype=np.int32)
                 if counts is None:
                     if refuse_others is not None:
-                        raise ParseError(f"{where(n_read)}: reference {refs[tid]!r} {refuse_others}",
-                                         source=path)
+                        raise ParseError(f"{where(n_read)}: reference {refs[tid]!r} "
+                                         f"{refuse_others}", source=path)
                     skipped[refs[tid]] = skipped.get(refs[tid], 0) + 1
                     continue
                 n_counted += 1
@@ -395,6 +398,9 @@ def count_reads(header: AlignmentHeader, options: CountOptions, wanted=None,
                     flush()
         except ParseError:
             raise
+        except TypeError:  # reference_end is None: CIGAR "*" on a read flagged mapped
+            raise ParseError(f"{where(n_read)}: a mapped read without a CIGAR (no aligned "
+                             "bases)", source=path) from None
         except (OSError, ValueError) as exc:
             if header.kind == "sam":  # htslib says "truncated file" of any bad line
                 raise ParseError("bad SAM record (too few fields or a bad value)",
