@@ -138,9 +138,36 @@ def run(bench) -> None:
             "bedtools not installed: peer column empty"
         row.notes.append(f"peer column = {peer}; ours includes interpreter start-up and "
                          "writing the compressed track")
+    _combine(bench, template, bam, reps)
     bench.res.facts.append(f"BAM: {n:,} generated reads (100 bp, 10% spliced), "
                            f"{bam.stat().st_size / 1e6:,.1f} MB, "
                            + ", ".join(f"{c} {n_bp / 1e6:g} Mbp" for c, n_bp in CHROMS))
+
+
+def _combine(bench, template: Path, bam: Path, reps: int) -> None:
+    """genomedata-combine-tracks of two 100 Mbp tracks (depth + 5' ends), archive closed."""
+    base = bench.tmp("combine_base.genomedata")
+    P.copy_archive(template, base)
+    steps = [P.ours_cmd("open_data", base, "--tracknames", "u"),
+             P.ours_cmd("load_bam", base, "t", bam),
+             P.ours_cmd("load_bam", base, "u", bam, "--count", "5p"),
+             P.ours_cmd("close_data", base)]
+    row = bench.res.row("bam_combine", "combine-tracks: sum of two 100 Mbp tracks into a "
+                        "new one (statistics included)", "bam")
+    mem = bench.res.row("mem_bam_combine", "peak RSS: combine-tracks", "bam", kind="mem")
+    for cmd in steps:
+        res = P.run(cmd)
+        if not res.ok:
+            bench.record_proc(row, "gdxarray", res, mem, what="preparing the archive")
+            return
+    for _ in range(reps):
+        dst = bench.tmp("combine.genomedata")
+        P.copy_archive(base, dst)
+        bench.record_proc(row, "gdxarray", P.run(P.ours_cmd("combine_tracks", dst, "s", "t", "u")),
+                          mem)
+        P.remove(dst)
+    P.remove(base)
+    row.notes.append("no peer (bedtools unionbedg + awk would be the bedGraph way)")
 
 
 def _check(bench, bedtools: str, bam: Path, arch: Path, flags) -> None:
