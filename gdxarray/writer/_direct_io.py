@@ -60,6 +60,7 @@ class ColumnChunks:
         self.pipeline = pipeline or []
         self.level = max(1, int(earray.filters.complevel))
         self._nan_blob: bytes | None = None
+        self._uniform_blobs: dict[int, bytes] = {}  # bit pattern -> stored chunk
         self.stored: np.ndarray | None = None
         self.where: np.ndarray | None = None
         self._fd: int | None = None
@@ -156,6 +157,24 @@ class ColumnChunks:
             return deflate(data.reshape(-1), self.level)
         return data.tobytes()
 
+    def _encode_chunk(self, values: np.ndarray) -> bytes:
+        """:meth:`_encode`, with the blob of a chunk of one repeated value made once.
+
+        Read counts leave whole chunks of 0 (and bedGraph long runs of one
+        value): compressing each again cost ~40 us a chunk, ~0.4 s per 100 Mbp
+        (measured); the test is three element looks, then one pass.
+        """
+        bits = np.ascontiguousarray(values, dtype=fmt.CONTINUOUS_DTYPE).view(np.uint32)
+        first = bits[0]
+        if first == bits[-1] and first == bits[len(bits) // 2] and bool((bits == first).all()):
+            blob = self._uniform_blobs.get(int(first))
+            if blob is None:
+                blob = self._encode(values)
+                if len(self._uniform_blobs) < 16:
+                    self._uniform_blobs[int(first)] = blob
+            return blob
+        return self._encode(values)
+
     # -- reads -------------------------------------------------------------
     def read(self, chunk: int, col: int) -> np.ndarray | None:
         """The ``rows`` values of a chunk (NaN past the array end), or None if never written."""
@@ -195,7 +214,7 @@ class ColumnChunks:
             if len(values) != self.rows:
                 values = np.concatenate([values, np.full(self.rows - len(values), np.nan,
                                                          fmt.CONTINUOUS_DTYPE)])
-            self.earray.write_chunk((chunk * self.rows, col), self._encode(values))
+            self.earray.write_chunk((chunk * self.rows, col), self._encode_chunk(values))
         else:
             a = chunk * self.rows
             self.earray[a:a + self.valid(chunk), col] = values[:self.valid(chunk)]
