@@ -629,3 +629,14 @@ def test_mapped_read_without_cigar(tmp_path, capsys):
     assert "record 1: a mapped read without a CIGAR" in err
     load_bam(archive, "t", src)  # coverage: no aligned blocks, nothing counted
     assert _track(archive)["c"].sum() == 0
+
+
+@needs_bedtools
+def test_supplementary_and_duplicates_as_bedtools(tmp_path):
+    """bedtools counts supplementary alignments and duplicates: so do we (duplicates
+    with include_duplicates); on the rest of FLAGGED it counts what we skip."""
+    kept = [r for r in FLAGGED if not r["flag"] & (0x4 | 0x100 | 0x200)]
+    src = write_bam(tmp_path / "f.bam", [("c", 100)], kept)
+    archive = _archive(tmp_path, {"c": 100})
+    load_bam(archive, "t", src, include_duplicates=True)
+    assert_counts(_track(archive), bedtools_counts(src, {"c": 100}, "-split"))
