@@ -56,6 +56,14 @@ class _AliasLoader(importlib.abc.Loader):
     def exec_module(self, module):
         pass  # already executed under its own name
 
+    # runpy (``-m genomedata._info``) runs a module's code as __main__
+    def get_code(self, fullname):
+        spec = self.module.__spec__
+        return spec.loader.get_code(spec.name)
+
+    def is_package(self, fullname):
+        return hasattr(self.module, "__path__")
+
 
 class _GenomedataFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):

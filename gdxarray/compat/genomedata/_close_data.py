@@ -6,7 +6,7 @@ import sys
 
 from gdxarray.format import MIN_GAP_LEN  # noqa: F401 - the reference's module names
 
-from .._delegate import run_command
+from gdxarray.compat._delegate import run_command
 
 __all__ = ["close_data", "main", "write_genome_metadata"]
 

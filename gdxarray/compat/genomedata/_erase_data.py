@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .._delegate import run_command
+from gdxarray.compat._delegate import run_command
 
 LINE_WIDTH = 70
 

@@ -6,7 +6,7 @@ import operator
 import sys
 from os.path import splitext
 
-from .._delegate import run_command
+from gdxarray.compat._delegate import run_command
 from ._util import EXT_GZ
 
 BED_FILETYPE = "bed"

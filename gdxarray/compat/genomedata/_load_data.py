@@ -6,7 +6,7 @@ import sys
 
 from gdxarray.format import CONTINUOUS_CHUNK_SHAPE
 
-from .._delegate import run_command
+from gdxarray.compat._delegate import run_command
 from ._util import SUFFIX_GZ, die  # noqa: F401 - the reference's module names
 
 BIG_WIG_READ_CMD = "bigWigToBedGraph"

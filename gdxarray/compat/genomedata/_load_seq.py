@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from gdxarray.format import (
-    FILE_MODE_CHROMS, FORMAT_VERSION, MIN_GAP_LEN, SUPERCONTIG_NAME_FMT,
-)
+from gdxarray.format import FILE_MODE_CHROMS, FORMAT_VERSION, MIN_GAP_LEN
 
-from .._delegate import run_command
+from gdxarray.compat._delegate import run_command
 from ._chromosome import SEQ_DTYPE  # noqa: F401 - the reference's module names
 from ._util import DEFAULT_CHROMOSOME_NAME_STYLE, GENOMEDATA_ENCODING  # noqa: F401
 
+SUPERCONTIG_NAME_FMT = "supercontig_%s"
 DNA_LETTERS_UNAMBIG = "ACGTacgt"
 GAP_COMPONENT_TYPES = frozenset("NU")
 AGP_FIELDNAMES = ["object", "object_beg", "object_end", "part_number", "component_type",
-                  "component_id", "component_beg", "component_end", "orientation"]
+                  "col6", "col7", "col8", "col9"]
 ASSEMBLY_REPORT_COMMENT_DELIMITER = "#"
 ASSEMBLY_REPORT_FIELD_DELIMITER = "\t"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .._delegate import run_command
+from gdxarray.compat._delegate import run_command
 from ._util import GenomedataDirtyWarning  # noqa: F401 - the reference's module names
 
 __all__ = ["main", "open_data"]

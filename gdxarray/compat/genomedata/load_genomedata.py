@@ -6,8 +6,11 @@ import sys
 
 from gdxarray.format import FILE_MODE_CHROMS  # noqa: F401 - the reference's module names
 
-from .._delegate import run_command
-from ._load_data import DEFAULT_CHUNK_SIZE
+from gdxarray.compat._delegate import run_command
+from ._close_data import close_data  # noqa: F401 - the reference's module names
+from ._load_data import DEFAULT_CHUNK_SIZE, load_data  # noqa: F401
+from ._load_seq import load_seq  # noqa: F401
+from ._open_data import open_data  # noqa: F401
 from ._util import DEFAULT_CHROMOSOME_NAME_STYLE, EXT, SUFFIX  # noqa: F401
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "load_genomedata", "main"]
