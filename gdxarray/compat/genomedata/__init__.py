@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import sys
 
+from gdxarray.errors import (  # noqa: F401 - not top-level in the reference; handy here
+    ChromosomeDirtyError, GenomedataDirtyWarning, GenomedataError, MissingContinuousData,
+    OverlapWarning,
+)
 from gdxarray.format import FILE_MODE_CHROMS, FORMAT_VERSION
 from gdxarray.genome import Chromosome, Genome, Supercontig
 
