@@ -94,7 +94,8 @@ def _build(bench, impl: str, layout: str, inputs: dict):
 def _segway_cells():
     """Segway's make_continuous_cells with its module's Genome swappable, or
     the same access pattern re-implemented (and said so)."""
-    try:
+    saved_print = np.get_printoptions()
+    try:  # importing Segway sets numpy's print options to legacy="1.13": put them back
         import segway.observations as observations
     except Exception as exc:  # noqa: BLE001 - any failure to import Segway
         from numpy import append, copy
@@ -112,6 +113,8 @@ def _segway_cells():
             return cells
 
         return make_continuous_cells, f"re-implemented (Segway not importable: {exc})"
+    finally:
+        np.set_printoptions(**saved_print)
 
     def make_continuous_cells(genome_cls, *args):
         saved = observations.Genome

@@ -11,6 +11,7 @@ training backend) is not needed for any of this.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -21,8 +22,24 @@ import numpy as np
 import pytest
 
 pytest.importorskip("genomedata", reason="the reference genomedata package is needed")
-pytest.importorskip("segway.run", reason="Segway is not installed (pip install segway)",
-                    exc_type=ImportError)
+
+
+def _segway_importable() -> str | None:
+    """Why Segway cannot be used, or None.  Checked in a child process: importing
+    segway.run sets numpy's print options to legacy="1.13" for the whole
+    process, which would change how other tests' floats print."""
+    if importlib.util.find_spec("segway") is None:
+        return "Segway is not installed (pip install segway)"
+    res = subprocess.run([sys.executable, "-c", "import segway.run, segway.observations"],
+                         capture_output=True, text=True, timeout=120)
+    if res.returncode:
+        lines = res.stderr.strip().splitlines() or [f"exit {res.returncode}"]
+        return f"Segway cannot be imported: {lines[-1]}"
+    return None
+
+
+_WHY_NOT = _segway_importable()
+pytestmark = pytest.mark.skipif(_WHY_NOT is not None, reason=_WHY_NOT or "")
 
 PROBE = textwrap.dedent('''\
     """What Segway reads of its archives, printed."""
