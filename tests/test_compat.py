@@ -414,3 +414,61 @@ def test_installed_genome_reads_what_the_reference_reads(archive):
     assert got.keys() == expected.keys()
     for name in got:
         np.testing.assert_array_equal(got[name], expected[name])
+
+
+def test_write_genome_metadata_on_an_open_genome(tmp_path):
+    """The reference's hardmask-style use: modify in r+, recompute the
+    statistics of the open Genome, then read them back."""
+    from gdxarray import Genome
+    from gdxarray.compat.genomedata._close_data import write_genome_metadata
+    from gdxarray.compat.genomedata.load_genomedata import load_genomedata
+
+    fasta, tracks = _write_inputs(tmp_path)
+    path = str(tmp_path / "w.genomedata")
+    load_genomedata(path, tracks=tracks, seqfilenames=[str(fasta)], mode="file")
+    with Genome(path, "r+") as genome:
+        genome["chr1"][100:110, "sig"] = 99.0
+        assert genome["chr1"].dirty
+        write_genome_metadata(genome, False)
+        assert not genome["chr1"].dirty
+    with Genome(path) as genome:
+        data = genome["chr1"][0:genome["chr1"].end, "sig"]
+        assert genome["chr1"].maxs[0] == 99.0 == np.nanmax(data)
+        assert genome["chr1"].num_datapoints[0] == np.isfinite(data).sum()
+        assert not any(chrom.dirty for chrom in genome)
+
+
+def test_hardmask_and_erase_through_the_mirror(tmp_path):
+    """hardmask_data masks what the reference's hardmask_data masks; erase_data
+    leaves the track all NaN (the reference's erase-data crashes in 1.7.4)."""
+    import shutil
+
+    from gdxarray import Genome
+    from gdxarray.compat.genomedata import _erase_data, _hardmask
+    from gdxarray.compat.genomedata.load_genomedata import load_genomedata
+
+    ref_hardmask = _reference("genomedata._hardmask")
+    fasta, tracks = _write_inputs(tmp_path)
+    ours, theirs = str(tmp_path / "ours.genomedata"), str(tmp_path / "theirs.genomedata")
+    load_genomedata(ours, tracks=tracks, seqfilenames=[str(fasta)], mode="dir")
+    shutil.copytree(ours, theirs)
+    mask = tmp_path / "mask.bed"
+    mask.write_text("chr1\t2000\t2600\ta\t0.2\nchr1\t9000\t9100\tb\t0.7\n"
+                    "chr2\t100\t150\tc\t0.9\n")
+    _hardmask.hardmask_data(ours, str(mask), ["sig"], _hardmask.parse_hardmask_option("gt0.5"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref_hardmask.hardmask_data(theirs, str(mask), ["sig"],
+                                   ref_hardmask.parse_hardmask_option("gt0.5"))
+    with Genome(ours) as a, Genome(theirs) as b:
+        for name in ("chr1", "chr2"):
+            x, y = a[name][0:a[name].end], b[name][0:b[name].end]
+            np.testing.assert_array_equal(x, y)
+            np.testing.assert_array_equal(a[name].maxs, b[name].maxs)
+        assert np.isnan(a["chr1"][9000:9100, "sig"]).all()  # 0.7 passes gt0.5
+        assert np.isnan(a["chr2"][100:150, "sig"]).all()
+        assert np.isfinite(a["chr1"][2000:2600, "sig"]).any()  # 0.2 does not pass gt0.5
+    _erase_data.erase_data(ours, "sparse")
+    with pytest.warns(errors.GenomedataDirtyWarning), Genome(ours) as genome:  # until close-data
+        assert all(np.isnan(c[0:c.end, "sparse"]).all() for c in genome)
+        assert np.isfinite(genome["chr1"][0:genome["chr1"].end, "sig"]).any()
