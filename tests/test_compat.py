@@ -472,3 +472,28 @@ def test_hardmask_and_erase_through_the_mirror(tmp_path):
     with pytest.warns(errors.GenomedataDirtyWarning), Genome(ours) as genome:  # until close-data
         assert all(np.isnan(c[0:c.end, "sparse"]).all() for c in genome)
         assert np.isfinite(genome["chr1"][0:genome["chr1"].end, "sig"]).any()
+
+
+def test_runner_covers_child_python_processes(tmp_path):
+    """Segway's segway-task jobs are child processes that read the archive:
+    under the runner they import gdxarray's genomedata; where gdxarray cannot
+    be imported the child falls back to the installed reference."""
+    parent = tmp_path / "parent.py"
+    parent.write_text(textwrap.dedent("""\
+        import subprocess, sys
+        code = ("import genomedata, genomedata._util; "
+                "print(genomedata.Genome.__module__, genomedata._util.fill_array.__module__)")
+        print(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                             text=True).stdout.strip())
+        code = ("import sys; sys.modules['gdxarray'] = None; import genomedata._util; "
+                "print(genomedata.Genome.__module__, genomedata._util.fill_array.__module__)")
+        print(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                             text=True).stdout.strip())
+    """))
+    ours = _run(["-m", "gdxarray.compat", str(parent)])
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout.splitlines() == [
+        "gdxarray.genome gdxarray.compat.genomedata._util",
+        "genomedata genomedata._util"]
+    ref = _run([str(parent)])
+    assert ref.stdout.splitlines() == ["genomedata genomedata._util"] * 2

@@ -5,7 +5,9 @@ The program sees what ``python SCRIPT ARGS`` / ``python -m MODULE ARGS`` would
 give it: ``sys.argv`` (``[SCRIPT, ARGS...]``, or the module's file for ``-m``),
 ``__name__ == "__main__"``, the script's folder first on ``sys.path``; its
 exit status is the runner's.  A console program is a Python script, so
-``python -m gdxarray.compat "$(which segway)" ...`` runs Segway.
+``python -m gdxarray.compat "$(which segway)" ...`` runs Segway.  Child Python
+processes the program starts get gdxarray's ``genomedata`` too (through
+``PYTHONPATH``; see ``_children/genomedata``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,16 @@ from __future__ import annotations
 import os
 import runpy
 import sys
+
+#: Put first on the children's PYTHONPATH: its ``genomedata`` installs gdxarray's
+#: in every child Python process the program starts (Segway's segway-task jobs).
+CHILDREN_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_children")
+
+
+def _cover_children() -> None:
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if CHILDREN_PATH not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([CHILDREN_PATH, *paths])
 
 USAGE = ("usage: python -m gdxarray.compat SCRIPT [ARGS...]\n"
          "       python -m gdxarray.compat -m MODULE [ARGS...]\n"
@@ -33,6 +45,7 @@ def main(argv: list[str] | None = None) -> int | None:
             sys.stderr.write("python -m gdxarray.compat: error: -m needs a module name\n")
             return 2
         install()
+        _cover_children()
         sys.argv = [module, *rest]  # run_module(alter_sys=True) puts the module's file in argv[0]
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         return None
@@ -44,6 +57,7 @@ def main(argv: list[str] | None = None) -> int | None:
                          "No such file or directory\n")
         return 2
     install()
+    _cover_children()
     sys.argv = list(argv)
     # as `python SCRIPT`: the script's folder, not the current one, comes first
     sys.path[0] = os.path.dirname(os.path.abspath(script))
