@@ -52,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 
 SECTIONS = ("seq", "load", "small", "e2e", "close", "reads", "scan", "dask", "xarray", "size",
-            "limit", "bam")
+            "limit", "bam", "segway")
 SECTION_DOC = {
     "startup": "interpreter start-up + import of each loader command (runs with any loader section)",
     "seq": "load-seq: ours on the full FASTA (Mbp/s); both on a small genome with long gaps",
@@ -67,6 +67,7 @@ SECTION_DOC = {
     "size": "archive size on disk",
     "bam": "BAM → track (genomedata-load-bam) vs bedtools genomecov -bg (benchmarks/sec_bam.py)",
     "limit": "physical limit: zlib.decompress of every stored chunk; plain file read",
+    "segway": "Segway's access pattern: open+read per call, make_continuous_cells, itercontinuous scan",
 }
 FORMAT_LABEL = {"bg": "bedGraph", "fixed": "fixedStep", "var": "variableStep"}
 BLOCK = 1 << 20
@@ -978,6 +979,9 @@ class Bench:
                             raws.append(leaf.read_chunk(coords))
                             sizes += rows * cols_per * leaf.atom.size
         return raws, sizes
+
+    def sec_segway(self) -> None:
+        from benchmarks import sec_segway; sec_segway.run(self)  # noqa: E702
 
     def sec_limit(self) -> None:
         self.ensure_final()
