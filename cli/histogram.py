@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections import defaultdict
 
 import numpy as np
 
@@ -49,31 +48,17 @@ Regions = dict[str, tuple[np.ndarray, np.ndarray]]
 def read_regions(filename: str) -> Regions:
     """Merged, sorted ``(starts, ends)`` per chromosome from a BED file
     (overlapping or adjacent regions become one, so no base counts twice)."""
-    from gdxarray.parsers import read_mask
+    from gdxarray.parsers import read_regions as read
 
-    starts: dict[str, list[np.ndarray]] = defaultdict(list)
-    ends: dict[str, list[np.ndarray]] = defaultdict(list)
-    for block in read_mask(filename):
-        starts[block.chrom].append(block.starts)
-        ends[block.chrom].append(block.ends)
-    merged: Regions = {}
-    for chrom in starts:
-        s = np.concatenate(starts[chrom]).astype(np.int64)
-        e = np.concatenate(ends[chrom]).astype(np.int64)
-        order = np.argsort(s, kind="stable")
-        s, e = s[order], e[order]
-        reach = np.maximum.accumulate(e)
-        # a new run begins where a region starts after everything before it ended
-        first = np.concatenate(([True], s[1:] > reach[:-1]))
-        run_ends = np.maximum.reduceat(e, np.flatnonzero(first))
-        merged[chrom] = (s[first], run_ends)
-    return merged
+    return read(filename)
 
 
 # --- data ---------------------------------------------------------------------
 
 def _region_blocks(chrom, track_index: int, starts: np.ndarray, ends: np.ndarray):
     """Values inside the regions, read window by window within supercontigs."""
+    from gdxarray.intervals import cover_mask
+
     for supercontig in chrom.supercontigs[chrom.start:chrom.end]:
         sc_start, sc_end = int(supercontig.start), int(supercontig.end)
         for window in range(sc_start, sc_end, BLOCK_ROWS):
@@ -86,11 +71,7 @@ def _region_blocks(chrom, track_index: int, starts: np.ndarray, ends: np.ndarray
             r_ends = np.clip(ends[first:last], window, w_end)
             lo, hi = int(r_starts[0]), int(r_ends[-1])
             values = np.asarray(chrom[lo:hi, track_index])
-            # coverage of [lo, hi) by the regions: +1 at each start, -1 at each end
-            delta = np.zeros(hi - lo + 1, np.int32)
-            np.add.at(delta, r_starts - lo, 1)
-            np.add.at(delta, r_ends - lo, -1)
-            yield values[np.cumsum(delta[:-1]) > 0]
+            yield values[cover_mask(r_starts - lo, r_ends - lo, hi - lo)]
 
 
 def _blocks(genome, track_index: int, regions: Regions | None):

@@ -29,6 +29,7 @@ import xarray as xr
 
 from . import format as fmt
 from .indexes import COORD_CHROM, GenomeIndex
+from .intervals import rle_encode
 from .errors import (
     ChromosomeNotFoundError,
     GenomedataDirtyWarning,
@@ -439,20 +440,6 @@ def _blocks(arr: xr.DataArray, segments: list[_Segment]) -> Iterator[tuple[_Segm
                 yield seg, int(a), int(b)
 
 
-def _runs(values: np.ndarray):
-    """Runs of equal non-NaN values: (starts, ends, values) as block-relative indices."""
-    n = values.size
-    if n == 0:
-        return np.array([], np.int64), np.array([], np.int64), values[:0]
-    valid = ~np.isnan(values)
-    change = np.ones(n, bool)
-    change[1:] = (values[1:] != values[:-1]) | (valid[1:] != valid[:-1])
-    starts = np.flatnonzero(change)
-    ends = np.append(starts[1:], n)
-    keep = valid[starts]
-    return starts[keep], ends[keep], values[starts[keep]]
-
-
 class _BedGraphWriter:
     def __init__(self, path: Path, sizes: dict[str, int]) -> None:
         self.path = path
@@ -556,7 +543,7 @@ def _export_bases(obj: xr.DataArray, segments: list[_Segment], writers) -> None:
         block = np.asarray(obj.isel({fmt.DIM_POSITION: slice(seg.index + a, seg.index + b)}).values,
                            dtype=np.float64)
         for k, writer in enumerate(writers):
-            s, e, v = _runs(block[:, k])
+            s, e, v = rle_encode(block[:, k])
             pending[k] = _emit(writer, seg.chrom, seg.start + a + s, seg.start + a + e, v,
                                pending[k])
     for k, writer in enumerate(writers):
@@ -596,15 +583,9 @@ def _export_binned(obj: xr.DataArray, writers) -> None:
         cut = np.flatnonzero((c[1:] != c[:-1]) | (s[1:] != e[:-1])) + 1
         for lo, hi in zip(np.concatenate(([0], cut)), np.concatenate((cut, [b - a]))):
             for k, writer in enumerate(writers):
-                vals = block[lo:hi, k]
-                valid = ~np.isnan(vals)
-                change = np.ones(hi - lo, bool)
-                change[1:] = (vals[1:] != vals[:-1]) | (valid[1:] != valid[:-1])
-                rs = np.flatnonzero(change)
-                re_ = np.append(rs[1:], hi - lo)
-                keep = valid[rs]
-                pending[k] = _emit(writer, c[lo], s[lo:hi][rs[keep]], e[lo:hi][re_[keep] - 1],
-                                   vals[rs[keep]], pending[k])
+                rs, re_, vals = rle_encode(block[lo:hi, k])
+                pending[k] = _emit(writer, c[lo], s[lo:hi][rs], e[lo:hi][re_ - 1], vals,
+                                   pending[k])
     for k, writer in enumerate(writers):
         if pending[k] is not None:
             pc, ps, pe, pv = pending[k]

@@ -32,6 +32,7 @@ import numpy as np
 import tables
 
 from . import format as fmt
+from .intervals import expand_ranges
 from .errors import (
     ChromosomeNotFoundError, GenomedataError, NotAnArchiveError, UnsupportedError,
 )
@@ -431,10 +432,7 @@ class LayoutTable:
             self._first = np.searchsorted(self.sc_chrom, np.arange(len(self.names) + 1))
         chroms = np.asarray(chroms, dtype=np.int64)
         first, last = self._first[chroms], self._first[chroms + 1]
-        count = last - first
-        owner = np.repeat(np.arange(chroms.size), count)
-        rows = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
-        return owner, rows
+        return expand_ranges(first, last - first)
 
     @classmethod
     def from_layouts(cls, layouts: list[ChromLayout]) -> "LayoutTable":
@@ -464,9 +462,7 @@ def _read_index_table(h5: tables.File) -> LayoutTable | None:
     first = chroms["first"].astype(np.int64)[order]
     count = chroms["count"].astype(np.int64)[order]
     # supercontig rows of each chromosome, in the new chromosome order
-    rows = np.repeat(first - np.concatenate(([0], np.cumsum(count)[:-1])), count) + np.arange(
-        int(count.sum()))
-    sc_chrom = np.repeat(np.arange(order.size), count)
+    sc_chrom, rows = expand_ranges(first, count)
     return LayoutTable(names[order].tolist(), chroms["end"].astype(np.int64)[order], sc_chrom,
                        scs["start"].astype(np.int64)[rows], scs["end"].astype(np.int64)[rows],
                        scs["number"].astype(np.int64)[rows],
