@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import bisect
 import os
+import sys
 import threading
 import time
 import weakref
@@ -127,6 +128,40 @@ def _close_all() -> None:
                 handle.close()
         except Exception:  # noqa: BLE001 - never fail at exit
             pass
+
+
+def release_read_handles(path: str | os.PathLike) -> int:
+    """Close this process's read-only handles on the archive at *path* (its file, or
+    the files of a directory archive); the number closed.
+
+    HDF5 refuses to open a file for writing while this process holds it open
+    read-only; the :class:`FileManager` s that owned the handles reopen them on
+    their next use.
+    """
+    root = Path(os.path.expanduser(os.fspath(path))).resolve()
+    files = {str(root)} if root.is_file() else {str(p) for p in root.glob(f"*{fmt.SUFFIX}")}
+    closed = 0
+    with HDF5_LOCK:
+        for handle in list(_OPEN_HANDLES):
+            if handle.isopen and handle.mode == "r" and \
+                    str(Path(handle.filename).resolve()) in files:
+                handle.close()
+                closed += 1
+    return closed
+
+
+def release_read_handles_everywhere(path: str | os.PathLike) -> None:
+    """:func:`release_read_handles` here and on the workers of the current
+    dask.distributed client, if there is one (their handles hold the file too)."""
+    release_read_handles(path)
+    if "distributed" in sys.modules:
+        from distributed import default_client
+
+        try:
+            client = default_client()
+        except ValueError:  # no client
+            return
+        client.run(release_read_handles, os.fspath(path))
 
 
 def file_stamp(path: str) -> tuple:
@@ -804,5 +839,5 @@ def write_index(h5: tables.File, layouts: list[ChromLayout]) -> None:
 __all__ = sorted([
     "HDF5_LOCK", "Archive", "ChromLayout", "FileManager", "LayoutTable", "detect_layout",
     "is_bigwig", "is_genomedata", "read_dirty", "read_format_version", "read_incomplete",
-    "read_tracknames", "write_index",
+    "read_tracknames", "release_read_handles", "release_read_handles_everywhere", "write_index",
 ])

@@ -34,7 +34,6 @@ from ..source import open_source
 from ..store import is_bigwig, is_genomedata
 from .array import ContinuousArray, LazyGenomeArray, SeqArray, StatsArray
 
-COORD_CHROM = "chrom"
 STAT_VARS = stats.STAT_VARS
 
 
@@ -151,7 +150,7 @@ class GenomedataStore:
         track = self._track_coords()
         coords = xr.Coordinates(
             {**position.create_variables(), **track.variables,
-             COORD_CHROM: xr.Variable((), np.array(name))},
+             fmt.COORD_CHROM: xr.Variable((), np.array(name))},
             indexes={fmt.DIM_POSITION: position, **track.xindexes})
         attrs = {**self._attrs(), "chrom": name, "chrom_length": length}
         variables = self._variables(layout, set(drop))
