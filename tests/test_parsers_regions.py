@@ -1,4 +1,4 @@
-"""Mask / region files (BED and the hardmask formats).
+"""Region files (gdxarray.parsers.regions: BED, bedGraph and WIG masks).
 
 Expected values come from the file contents themselves (Python's ``float``,
 hand-computed coordinates) or from independent readers (pyBigWig, the
@@ -8,35 +8,14 @@ reference genomedata's own functions), never from the parser under test.
 from __future__ import annotations
 
 import gzip
-import io
-import re
-import sys
-import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gdxarray.errors import GenomedataError, ParseError
-from gdxarray.format import BIGWIG_MAGICS, HDF5_MAGIC
-from gdxarray.parsers import (
-    IntervalBlock,
-    count_sequences,
-    find_supercontigs,
-    open_input,
-    read_agp,
-    read_assembly_report,
-    read_fasta,
-    read_mask,
-    read_regions,
-    read_sizes,
-    read_track,
-    sniff_track_format,
-)
-from gdxarray.parsers._io import InputFileError
-from gdxarray.parsers.sequence import NameTranslationError
+from gdxarray.errors import GenomedataError
+from gdxarray.parsers import read_mask, read_regions
 
-from _parser_helpers import concat, f32, intervals, raises_at, write, _rows  # noqa: F401
+from _parser_helpers import f32, raises_at, write, _rows
 
 
 class TestMask:
