@@ -234,8 +234,7 @@ class _ChromWriter:
                 inside = run > 0
                 flat_stage[inside] = values[run[inside] - 1]
             else:  # sparse: index only the painted bases
-                flat = np.arange(total, dtype=np.int64)
-                flat += np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+                _, flat = intervals.expand_ranges(first, lengths)
                 flat_stage[flat] = np.repeat(values, lengths)
         for i, key in enumerate(key_list):
             self.buffers[key] = stage[i, :self.rows[sc[i]]]
