@@ -13,33 +13,28 @@ Importing :mod:`gdxarray` registers it.
 Works on the whole-genome layout (``chrom``/``pos`` coordinates over
 ``position``), on one chromosome (``group=``: a ``position`` range and a scalar
 ``chrom``), and on anything selected from either by slices.
+
+Owns the face: region selection, binning, and the export methods, which call
+:mod:`gdxarray.export` (bedGraph, bigWig, a track of an archive).
+
+May import: xarray, numpy, format, errors, indexes, export.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
-import warnings
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from . import format as fmt
-from .indexes import COORD_CHROM, GenomeIndex
-from .errors import (
-    ChromosomeNotFoundError,
-    GenomedataDirtyWarning,
-    GenomedataError,
-    NotAnArchiveError,
-)
+from .indexes import GenomeIndex
+from .errors import ChromosomeNotFoundError, GenomedataError
 
-#: Positions per block when exporting an array that is not chunked by dask.
-EXPORT_BLOCK = 4_000_000
 BIN_HOW = ("mean", "sum", "max", "min", "std", "count")
-DIM_BIN = "bin"
 
 _REGION_RE = re.compile(r"^\s*([^:\s]+)(?::\s*([\d,_]+)(?:\s*-\s*([\d,_]+))?)?\s*$")
 
@@ -90,13 +85,13 @@ class GenomedataAccessor:
 
     # -- layout ----------------------------------------------------------------------
     def _genome_index(self) -> GenomeIndex | None:
-        index = self._obj.xindexes.get(COORD_CHROM)
+        index = self._obj.xindexes.get(fmt.COORD_CHROM)
         return index if isinstance(index, GenomeIndex) else None
 
     def _single_chrom(self) -> str | None:
         obj = self._obj
-        if COORD_CHROM in obj.coords and obj.coords[COORD_CHROM].ndim == 0:
-            return str(obj.coords[COORD_CHROM].values)
+        if fmt.COORD_CHROM in obj.coords and obj.coords[fmt.COORD_CHROM].ndim == 0:
+            return str(obj.coords[fmt.COORD_CHROM].values)
         return obj.attrs.get("chrom")
 
     def _position_start(self) -> int:
@@ -208,8 +203,8 @@ class GenomedataAccessor:
             result = xr.Dataset(out, attrs=obj.attrs)
         else:
             result = _bin_array(obj, edges, how)
-        result = result.assign_coords({COORD_CHROM: (DIM_BIN, chroms), "start": (DIM_BIN, starts),
-                                       "end": (DIM_BIN, ends)})
+        result = result.assign_coords({fmt.COORD_CHROM: (fmt.DIM_BIN, chroms),
+                                       "start": (fmt.DIM_BIN, starts), "end": (fmt.DIM_BIN, ends)})
         result.attrs.update({"bin_size": size, "bin_how": how})
         return result
 
@@ -221,7 +216,9 @@ class GenomedataAccessor:
         and no *track*, *path* names one file per track through ``{track}``
         (e.g. ``"out/{track}.bedGraph"``) or is a directory.  Returns the paths.
         """
-        return _export(self, path, track, "bedgraph")
+        from .export import export_tracks
+
+        return export_tracks(self, path, track, "bedgraph")
 
     def to_bigwig(self, path: str | os.PathLike, track: Hashable | None = None) -> list[Path]:
         """Write tracks as bigWig (pyBigWig), streaming chunk by chunk.
@@ -230,7 +227,9 @@ class GenomedataAccessor:
         lengths; runs of equal values are one entry; NaN is omitted.  *path* and
         *track* as in :meth:`to_bedgraph`.  Returns the paths written.
         """
-        return _export(self, path, track, "bigwig")
+        from .export import export_tracks
+
+        return export_tracks(self, path, track, "bigwig")
 
     def to_genomedata(self, archive: str | os.PathLike, name: str, *, overwrite: bool = False,
                       close: bool = True) -> None:
@@ -243,75 +242,9 @@ class GenomedataAccessor:
         archive's statistics are recomputed (``genomedata-close-data``) so the
         new track reads back with statistics.
         """
-        from .genome import Genome
+        from .export import to_genomedata
 
-        arr = _as_single_track(self._obj)
-        segments = self.segments()
-        total = sum(len(s) for s in segments)
-        with tempfile.TemporaryDirectory(prefix="gdxarray-spool-") as tmp:
-            spool = np.lib.format.open_memmap(os.path.join(tmp, "values.npy"), mode="w+",
-                                              dtype=fmt.CONTINUOUS_DTYPE, shape=(max(total, 1),))
-            for seg, a, b in _blocks(arr, segments):
-                spool[seg.index + a:seg.index + b] = np.asarray(
-                    arr.isel({fmt.DIM_POSITION: slice(seg.index + a, seg.index + b)}).values,
-                    dtype=fmt.CONTINUOUS_DTYPE)
-            spool.flush()
-            _release_everywhere(archive)
-            with warnings.catch_warnings():
-                if close:  # statistics are recomputed right after: the warning would be noise
-                    warnings.simplefilter("ignore", GenomedataDirtyWarning)
-                try:
-                    genome = Genome(archive, "r+")
-                except NotAnArchiveError as exc:
-                    raise GenomedataError(
-                        f"cannot open {archive} for writing ({exc}); is it open in another "
-                        "process? Close other readers of the archive first") from exc
-                dropped = _write_track(genome, name, segments, spool, overwrite, archive)
-            del spool
-        if dropped:
-            warnings.warn(f"{dropped} non-NaN values lie in assembly gaps of {archive} and were "
-                          "not written", UserWarning, stacklevel=2)
-        if close:
-            from .writer import close_data
-
-            close_data(archive)
-
-
-def _write_track(genome, name: str, segments, spool, overwrite: bool, archive) -> int:
-    """Write spooled values supercontig by supercontig; return non-NaN values in gaps."""
-    dropped = 0
-    with genome:
-        if name in genome.tracknames_continuous:
-            if not overwrite:
-                raise GenomedataError(f"track {name!r} already exists in {archive}: "
-                                      "pass overwrite=True to replace its values")
-        else:
-            genome.add_track_continuous(name)
-        for seg in segments:
-            chrom = genome[seg.chrom]
-            layout = chrom._layout
-            pos = seg.start  # first base not yet accounted for
-            for i in layout.overlapping(seg.start, seg.end):
-                lo = max(seg.start, int(layout.sc_starts[i]))
-                hi = min(seg.end, int(layout.sc_ends[i]))
-                dropped += _count_values(spool, seg, pos, lo)
-                for a in range(lo, hi, EXPORT_BLOCK):
-                    b = min(hi, a + EXPORT_BLOCK)
-                    k = seg.index + a - seg.start
-                    chrom[a:b, name] = spool[k:k + b - a]
-                pos = hi
-            dropped += _count_values(spool, seg, pos, seg.end)
-    return dropped
-
-
-def _count_values(spool, seg, a: int, b: int) -> int:
-    """Non-NaN spooled values over chromosome bases ``[a, b)`` of *seg* (a gap)."""
-    total = 0
-    for lo in range(a, b, EXPORT_BLOCK):
-        hi = min(b, lo + EXPORT_BLOCK)
-        k = seg.index + lo - seg.start
-        total += int(np.count_nonzero(~np.isnan(spool[k:k + hi - lo])))
-    return total
+        to_genomedata(self._obj, self.segments(), archive, name, overwrite=overwrite, close=close)
 
 
 # --- binning helpers ---------------------------------------------------------------------------
@@ -392,257 +325,10 @@ def _bin_array(arr: xr.DataArray, edges: np.ndarray, how: str) -> xr.DataArray:
     else:
         reduced = _reduce_block(np.asarray(data), edges, how)
     coords = {k: v for k, v in arr.coords.items() if fmt.DIM_POSITION not in v.dims}
-    out = xr.DataArray(reduced, dims=(DIM_BIN, *other), coords=coords, name=arr.name,
+    out = xr.DataArray(reduced, dims=(fmt.DIM_BIN, *other), coords=coords, name=arr.name,
                        attrs=dict(arr.attrs))
-    assert out.sizes[DIM_BIN] == nbins
+    assert out.sizes[fmt.DIM_BIN] == nbins
     return out
-
-
-# --- export helpers ----------------------------------------------------------------------------
-def _as_single_track(obj) -> xr.DataArray:
-    if isinstance(obj, xr.Dataset):
-        if fmt.VAR_CONTINUOUS not in obj:
-            raise GenomedataError("no 'continuous' variable: export a DataArray")
-        obj = obj[fmt.VAR_CONTINUOUS]
-    if fmt.DIM_TRACK in obj.dims:
-        if obj.sizes[fmt.DIM_TRACK] != 1:
-            raise GenomedataError("select one track first (e.g. .sel(track='name'))")
-        obj = obj.isel({fmt.DIM_TRACK: 0})
-    extra = [d for d in obj.dims if d != fmt.DIM_POSITION]
-    if extra:
-        raise GenomedataError(f"expected a (position,) array, got dims {obj.dims}")
-    return obj
-
-
-def _blocks(arr: xr.DataArray, segments: list[_Segment]) -> Iterator[tuple[_Segment, int, int]]:
-    """``(segment, a, b)``: segment-relative blocks following the dask chunks when chunked."""
-    chunks = arr.chunks
-    bounds = None
-    if chunks:
-        axis = arr.dims.index(fmt.DIM_POSITION)
-        bounds = np.cumsum((0,) + tuple(chunks[axis]))
-    for seg in segments:
-        n = len(seg)
-        if bounds is not None:
-            inner = bounds[(bounds > seg.index) & (bounds < seg.index + n)] - seg.index
-            cuts = np.concatenate(([0], inner, [n])).astype(np.int64)
-            # keep blocks of a sensible size even when dask chunks are tiny
-            merged = [0]
-            for c in cuts[1:]:
-                if c - merged[-1] >= EXPORT_BLOCK // 4 or c == n:
-                    merged.append(int(c))
-            cuts = merged
-        else:
-            cuts = list(range(0, n, EXPORT_BLOCK)) + [n]
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            if b > a:
-                yield seg, int(a), int(b)
-
-
-def _runs(values: np.ndarray):
-    """Runs of equal non-NaN values: (starts, ends, values) as block-relative indices."""
-    n = values.size
-    if n == 0:
-        return np.array([], np.int64), np.array([], np.int64), values[:0]
-    valid = ~np.isnan(values)
-    change = np.ones(n, bool)
-    change[1:] = (values[1:] != values[:-1]) | (valid[1:] != valid[:-1])
-    starts = np.flatnonzero(change)
-    ends = np.append(starts[1:], n)
-    keep = valid[starts]
-    return starts[keep], ends[keep], values[starts[keep]]
-
-
-class _BedGraphWriter:
-    def __init__(self, path: Path, sizes: dict[str, int]) -> None:
-        self.path = path
-        self.fh = open(path, "w")
-
-    def add(self, chrom: str, starts, ends, values) -> None:
-        if not len(starts):
-            return
-        text = np.asarray(values, dtype=fmt.CONTINUOUS_DTYPE).astype(str)  # shortest float32 repr
-        lines = [f"{chrom}\t{s}\t{e}\t{v}\n"
-                 for s, e, v in zip(starts.tolist(), ends.tolist(), text)]
-        self.fh.write("".join(lines))
-
-    def close(self) -> None:
-        self.fh.close()
-
-
-class _BigWigWriter:
-    def __init__(self, path: Path, sizes: dict[str, int]) -> None:
-        try:
-            import pyBigWig
-        except ImportError as exc:  # pragma: no cover - a core dependency
-            raise ImportError("writing bigWig needs pyBigWig: pip install pyBigWig") from exc
-        self.path = path
-        self.bw = pyBigWig.open(os.fspath(path), "w")
-        self.bw.addHeader([(c, int(n)) for c, n in sizes.items() if n > 0])
-
-    def add(self, chrom: str, starts, ends, values) -> None:
-        if not len(starts):
-            return
-        # pyBigWig takes numpy arrays (as fast as lists, without building them)
-        self.bw.addEntries([str(chrom)] * len(starts), np.asarray(starts, dtype=np.int64),
-                           ends=np.asarray(ends, dtype=np.int64),
-                           values=np.asarray(values, dtype=np.float64))
-
-    def close(self) -> None:
-        self.bw.close()
-
-
-def _export_targets(path, names: list[str]) -> list[Path]:
-    path_s = os.fspath(path)
-    if len(names) == 1 and "{track}" not in path_s and not os.path.isdir(path_s):
-        return [Path(path_s)]
-    if "{track}" in path_s:
-        return [Path(path_s.format(track=name)) for name in names]
-    if os.path.isdir(path_s):
-        return [Path(path_s) / name for name in names]
-    raise GenomedataError(f"{len(names)} tracks to export: give track=, or a path with "
-                          "'{track}' in it, or an existing directory")
-
-
-def _export(accessor: GenomedataAccessor, path, track, kind: str) -> list[Path]:
-    obj = accessor._obj
-    if isinstance(obj, xr.Dataset):
-        if fmt.VAR_CONTINUOUS not in obj:
-            raise GenomedataError("no 'continuous' variable: export a DataArray")
-        obj = obj[fmt.VAR_CONTINUOUS]
-    if track is not None:
-        obj = obj.sel({fmt.DIM_TRACK: track})
-    if fmt.DIM_TRACK in obj.dims:
-        names = [str(t) for t in obj[fmt.DIM_TRACK].values]
-    else:
-        names = [str(obj[fmt.DIM_TRACK].values) if fmt.DIM_TRACK in obj.coords
-                 else str(obj.name or "signal")]
-        obj = obj.expand_dims({fmt.DIM_TRACK: 1}, axis=-1)
-    extra = [d for d in obj.dims if d not in (fmt.DIM_POSITION, DIM_BIN, fmt.DIM_TRACK)]
-    if extra:
-        raise GenomedataError(f"cannot export dims {extra}: select them away first")
-    suffix = ".bw" if kind == "bigwig" else ".bedGraph"
-    targets = _export_targets(path, names)
-    targets = [t if t.suffix or "{track}" in os.fspath(path) or len(names) == 1
-               else t.with_suffix(suffix) for t in targets]
-    writer_cls = _BigWigWriter if kind == "bigwig" else _BedGraphWriter
-    binned = DIM_BIN in obj.dims
-    sizes = _binned_sizes(obj) if binned else GenomedataAccessor(obj).chrom_sizes
-    writers = [writer_cls(t, sizes) for t in targets]
-    try:
-        if binned:
-            _export_binned(obj, writers)
-        else:
-            _export_bases(obj, accessor.__class__(obj).segments(), writers)
-    finally:
-        for w in writers:
-            w.close()
-    return targets
-
-
-def _binned_sizes(obj) -> dict[str, int]:
-    chroms = np.asarray(obj[COORD_CHROM].values).astype(str)
-    ends = np.asarray(obj["end"].values)
-    sizes: dict[str, int] = {}
-    for c, e in zip(chroms, ends):
-        sizes[c] = max(sizes.get(c, 0), int(e))
-    return sizes
-
-
-def _export_bases(obj: xr.DataArray, segments: list[_Segment], writers) -> None:
-    obj = obj.transpose(fmt.DIM_POSITION, fmt.DIM_TRACK)
-    pending: list[tuple | None] = [None] * len(writers)
-    for seg, a, b in _blocks(obj, segments):
-        block = np.asarray(obj.isel({fmt.DIM_POSITION: slice(seg.index + a, seg.index + b)}).values,
-                           dtype=np.float64)
-        for k, writer in enumerate(writers):
-            s, e, v = _runs(block[:, k])
-            pending[k] = _emit(writer, seg.chrom, seg.start + a + s, seg.start + a + e, v,
-                               pending[k])
-    for k, writer in enumerate(writers):
-        if pending[k] is not None:
-            c, s, e, v = pending[k]
-            writer.add(c, np.array([s]), np.array([e]), np.array([v]))
-
-
-def _emit(writer, chrom, starts, ends, values, pending):
-    """Write runs, holding back the last one so it can join the next block's first."""
-    if pending is not None:
-        pc, ps, pe, pv = pending
-        if len(starts) and pc == chrom and pe == starts[0] and pv == values[0]:
-            starts = starts.copy()
-            starts[0] = ps
-        else:
-            writer.add(pc, np.array([ps]), np.array([pe]), np.array([pv]))
-    if not len(starts):
-        return None
-    writer.add(chrom, starts[:-1], ends[:-1], values[:-1])
-    return (chrom, int(starts[-1]), int(ends[-1]), float(values[-1]))
-
-
-def _export_binned(obj: xr.DataArray, writers) -> None:
-    obj = obj.transpose(DIM_BIN, fmt.DIM_TRACK)
-    chroms = np.asarray(obj[COORD_CHROM].values).astype(str)
-    starts = np.asarray(obj["start"].values, dtype=np.int64)
-    ends = np.asarray(obj["end"].values, dtype=np.int64)
-    n = chroms.size
-    pending: list[tuple | None] = [None] * len(writers)
-    step = max(1, EXPORT_BLOCK // 1000)
-    for a in range(0, n, step):
-        b = min(n, a + step)
-        block = np.asarray(obj.isel({DIM_BIN: slice(a, b)}).values, dtype=np.float64)
-        c, s, e = chroms[a:b], starts[a:b], ends[a:b]
-        # split where the chromosome changes or bins are not adjacent
-        cut = np.flatnonzero((c[1:] != c[:-1]) | (s[1:] != e[:-1])) + 1
-        for lo, hi in zip(np.concatenate(([0], cut)), np.concatenate((cut, [b - a]))):
-            for k, writer in enumerate(writers):
-                vals = block[lo:hi, k]
-                valid = ~np.isnan(vals)
-                change = np.ones(hi - lo, bool)
-                change[1:] = (vals[1:] != vals[:-1]) | (valid[1:] != valid[:-1])
-                rs = np.flatnonzero(change)
-                re_ = np.append(rs[1:], hi - lo)
-                keep = valid[rs]
-                pending[k] = _emit(writer, c[lo], s[lo:hi][rs[keep]], e[lo:hi][re_[keep] - 1],
-                                   vals[rs[keep]], pending[k])
-    for k, writer in enumerate(writers):
-        if pending[k] is not None:
-            pc, ps, pe, pv = pending[k]
-            writer.add(pc, np.array([ps]), np.array([pe]), np.array([pv]))
-
-
-def _release_everywhere(archive) -> None:
-    """Release read handles on *archive* here and on the workers of the current
-    dask.distributed client, if any (HDF5 refuses a writer while readers hold
-    the file's lock)."""
-    _release_read_handles(archive)
-    import sys
-
-    if "distributed" in sys.modules:
-        from distributed import default_client
-
-        try:
-            client = default_client()
-        except ValueError:  # no client
-            return
-        path = os.fspath(archive)
-        client.run(_release_read_handles, path)
-
-
-def _release_read_handles(archive) -> None:
-    """Close this process's read-only PyTables handles on *archive* (PyTables refuses
-    to open a file ``r+`` while it is open ``r``); gdxarray reopens them on demand."""
-    import tables
-
-    from .store import HDF5_LOCK
-
-    root = Path(os.path.expanduser(os.fspath(archive))).resolve()
-    paths = [root] if root.is_file() else sorted(root.glob(f"*{fmt.SUFFIX}"))
-    with HDF5_LOCK:
-        for p in paths:
-            for handle in list(tables.file._open_files.get_handlers_by_name(str(p))):
-                if handle.mode == "r":
-                    handle.close()
 
 
 xr.register_dataset_accessor("gd")(GenomedataAccessor)

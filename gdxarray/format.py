@@ -99,6 +99,12 @@ SEQ_GAP = ord("N")
 # --- xarray names -----------------------------------------------------------
 DIM_POSITION = "position"
 DIM_TRACK = "track"
+#: Dimension of the ``.gd.bin`` results (with ``chrom``/``start``/``end`` coordinates).
+DIM_BIN = "bin"
+#: Coordinates: the chromosome of each position (or the scalar of a one-chromosome
+#: dataset) and the 0-based position within it.
+COORD_CHROM = "chrom"
+COORD_POS = "pos"
 VAR_CONTINUOUS = "continuous"
 VAR_SEQ = "seq"
 
@@ -135,7 +141,10 @@ __all__ = [
     "CONTINUOUS_ATOM",
     "CONTINUOUS_CHUNK_SHAPE",
     "CONTINUOUS_DTYPE",
+    "COORD_CHROM",
+    "COORD_POS",
     "DEFAULT_NAME_STYLE",
+    "DIM_BIN",
     "DIM_POSITION",
     "DIM_TRACK",
     "DNA_LETTERS_UNAMBIG",

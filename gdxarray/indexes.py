@@ -40,8 +40,8 @@ from xarray.core.indexing import CoordinateTransformIndexingAdapter, IndexSelRes
 from . import format as fmt
 from .errors import ChromosomeNotFoundError, suggest
 
-COORD_CHROM = "chrom"
-COORD_POS = "pos"
+COORD_CHROM = fmt.COORD_CHROM
+COORD_POS = fmt.COORD_POS
 
 #: Above this many positions, aligning genomes by reindexing warns (its cost is O(genome)).
 _ALIGN_WARN_SIZE = 50_000_000

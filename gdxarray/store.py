@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import bisect
 import os
+import sys
 import threading
 import time
 import weakref
@@ -32,6 +33,7 @@ import numpy as np
 import tables
 
 from . import format as fmt
+from .intervals import expand_ranges
 from .errors import (
     ChromosomeNotFoundError, GenomedataError, NotAnArchiveError, UnsupportedError,
 )
@@ -126,6 +128,40 @@ def _close_all() -> None:
                 handle.close()
         except Exception:  # noqa: BLE001 - never fail at exit
             pass
+
+
+def release_read_handles(path: str | os.PathLike) -> int:
+    """Close this process's read-only handles on the archive at *path* (its file, or
+    the files of a directory archive); the number closed.
+
+    HDF5 refuses to open a file for writing while this process holds it open
+    read-only; the :class:`FileManager` s that owned the handles reopen them on
+    their next use.
+    """
+    root = Path(os.path.expanduser(os.fspath(path))).resolve()
+    files = {str(root)} if root.is_file() else {str(p) for p in root.glob(f"*{fmt.SUFFIX}")}
+    closed = 0
+    with HDF5_LOCK:
+        for handle in list(_OPEN_HANDLES):
+            if handle.isopen and handle.mode == "r" and \
+                    str(Path(handle.filename).resolve()) in files:
+                handle.close()
+                closed += 1
+    return closed
+
+
+def release_read_handles_everywhere(path: str | os.PathLike) -> None:
+    """:func:`release_read_handles` here and on the workers of the current
+    dask.distributed client, if there is one (their handles hold the file too)."""
+    release_read_handles(path)
+    if "distributed" in sys.modules:
+        from distributed import default_client
+
+        try:
+            client = default_client()
+        except ValueError:  # no client
+            return
+        client.run(release_read_handles, os.fspath(path))
 
 
 def file_stamp(path: str) -> tuple:
@@ -431,10 +467,7 @@ class LayoutTable:
             self._first = np.searchsorted(self.sc_chrom, np.arange(len(self.names) + 1))
         chroms = np.asarray(chroms, dtype=np.int64)
         first, last = self._first[chroms], self._first[chroms + 1]
-        count = last - first
-        owner = np.repeat(np.arange(chroms.size), count)
-        rows = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
-        return owner, rows
+        return expand_ranges(first, last - first)
 
     @classmethod
     def from_layouts(cls, layouts: list[ChromLayout]) -> "LayoutTable":
@@ -464,9 +497,7 @@ def _read_index_table(h5: tables.File) -> LayoutTable | None:
     first = chroms["first"].astype(np.int64)[order]
     count = chroms["count"].astype(np.int64)[order]
     # supercontig rows of each chromosome, in the new chromosome order
-    rows = np.repeat(first - np.concatenate(([0], np.cumsum(count)[:-1])), count) + np.arange(
-        int(count.sum()))
-    sc_chrom = np.repeat(np.arange(order.size), count)
+    sc_chrom, rows = expand_ranges(first, count)
     return LayoutTable(names[order].tolist(), chroms["end"].astype(np.int64)[order], sc_chrom,
                        scs["start"].astype(np.int64)[rows], scs["end"].astype(np.int64)[rows],
                        scs["number"].astype(np.int64)[rows],
@@ -808,5 +839,5 @@ def write_index(h5: tables.File, layouts: list[ChromLayout]) -> None:
 __all__ = sorted([
     "HDF5_LOCK", "Archive", "ChromLayout", "FileManager", "LayoutTable", "detect_layout",
     "is_bigwig", "is_genomedata", "read_dirty", "read_format_version", "read_incomplete",
-    "read_tracknames", "write_index",
+    "read_tracknames", "release_read_handles", "release_read_handles_everywhere", "write_index",
 ])

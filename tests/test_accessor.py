@@ -219,6 +219,27 @@ def test_to_genomedata_round_trip(tmp_path):
                                    rtol=1e-6)
 
 
+def test_to_genomedata_without_close_counts_gap_values_and_leaves_dirty(tmp_path):
+    path, truth = make_genome(tmp_path / "q.genomedata", chroms=CHROMS, tracks=TRACKS, gaps=GAPS)
+    in_gaps = sum(g1 - g0 for gaps in GAPS.values() for g0, g1 in gaps)
+    with xr.open_dataset(path, engine="genomedata") as ds:
+        ones = xr.ones_like(ds.continuous.sel(track="a"))  # non-NaN everywhere, gaps too
+        with pytest.warns(UserWarning, match=rf"^{in_gaps} non-NaN values lie in assembly gaps"), \
+                pytest.warns(gdxarray.GenomedataDirtyWarning, match="close-data"):
+            ones.gd.to_genomedata(path, "ones", close=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gdxarray.GenomedataDirtyWarning)
+        warnings.simplefilter("ignore", gdxarray.OverlapWarning)  # whole chromosomes, gaps too
+        with gdxarray.Genome(path) as g:
+            for chrom in ORDER:
+                got = g[chrom][:, "ones"]
+                assert g[chrom].dirty
+                expected = np.ones(len(truth[chrom]), np.float32)
+                for g0, g1 in GAPS.get(chrom, []):
+                    expected[g0:g1] = np.nan
+                np.testing.assert_array_equal(got, expected)
+
+
 def test_accessor_registered_lazily_without_importing_xarray_first():
     """`import gdxarray` does not import xarray (CLI start-up) yet `.gd` works after it is."""
     import subprocess

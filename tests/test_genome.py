@@ -462,3 +462,23 @@ def test_reopening_reuses_what_was_read_of_the_same_file_version(tmp_path, monke
     with pytest.warns(GenomedataDirtyWarning):
         with Genome(path) as genome:
             assert genome["chr2"].dirty
+
+
+def test_release_read_handles_lets_a_writer_in_and_readers_reopen(tmp_path):
+    import tables
+
+    from gdxarray.store import release_read_handles
+
+    for layout in ("file", "dir"):
+        path, truth = make_genome(tmp_path / f"r-{layout}.genomedata", layout=layout,
+                                  chroms={"chr1": 3_000, "chr2": 2_000})
+        target = path if layout == "file" else path / "chr1.genomedata"
+        with Genome(path) as genome:
+            before = genome["chr1"][0:100, 0]
+            with pytest.raises(ValueError, match="read-only"):  # PyTables: open "r" here
+                tables.open_file(str(target), "r+")
+            assert release_read_handles(path) >= 1
+            tables.open_file(str(target), "r+").close()
+            # the reader's file managers reopen on demand
+            np.testing.assert_array_equal(genome["chr1"][0:100, 0], before)
+            np.testing.assert_array_equal(genome["chr2"][0:100, 0], truth["chr2"][0:100, 0])

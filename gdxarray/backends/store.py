@@ -28,12 +28,12 @@ from .. import format as fmt
 from .. import stats
 from ..errors import ChromosomeNotFoundError, GenomedataDirtyWarning, suggest
 from ..indexes import GenomeIndex, GenomeLayout
+from ..intervals import expand_ranges
 from ..parsers import read_sizes
 from ..source import open_source
 from ..store import is_bigwig, is_genomedata
 from .array import ContinuousArray, LazyGenomeArray, SeqArray, StatsArray
 
-COORD_CHROM = "chrom"
 STAT_VARS = stats.STAT_VARS
 
 
@@ -150,7 +150,7 @@ class GenomedataStore:
         track = self._track_coords()
         coords = xr.Coordinates(
             {**position.create_variables(), **track.variables,
-             COORD_CHROM: xr.Variable((), np.array(name))},
+             fmt.COORD_CHROM: xr.Variable((), np.array(name))},
             indexes={fmt.DIM_POSITION: position, **track.xindexes})
         attrs = {**self._attrs(), "chrom": name, "chrom_length": length}
         variables = self._variables(layout, set(drop))
@@ -226,9 +226,8 @@ def chunk_grid(source, layout: GenomeLayout, *, rows: int | None = None) -> tupl
     points = np.unique(points)
     starts, ends = points[:-1], points[1:]
     counts = -(-(ends - starts) // rows)
-    first = np.repeat(starts, counts)
-    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    bounds = np.append(first + k * rows, layout.size)
+    owner, k = expand_ranges(np.zeros_like(counts), counts)
+    bounds = np.append(starts[owner] + k * rows, layout.size)
     return tuple(np.diff(bounds).tolist())
 
 

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from ..errors import ChromosomeNotFoundError, GenomedataError, NotAnArchiveError, ParseError
+from ..intervals import cover_mask, coverage_depth
 from ._cut import merge_runs
 from ._regions import Regions, read_regions
 
@@ -300,10 +301,7 @@ class BedSource:
                 out[np.flatnonzero(has), label[has].astype(np.int64)] = 1
                 continue
             if self.mode == "binary":
-                depth = np.zeros(hi - lo + 1, np.int64)
-                np.add.at(depth, a, 1)
-                np.add.at(depth, b, -1)
-                out[:, col] = np.cumsum(depth[:-1]) > 0
+                out[:, col] = cover_mask(a, b, hi - lo)
             else:
                 out[:, col] = _paint(a, b, vals, hi - lo)
         return out
@@ -347,10 +345,7 @@ def _paint(a: np.ndarray, b: np.ndarray, vals: np.ndarray, n: int) -> np.ndarray
     overlapping = len(sa) > 1 and bool(np.any(sa[1:] < np.maximum.accumulate(sb)[:-1]))
     if not overlapping:
         # disjoint: one vectorised fill through a step function
-        step = np.zeros(n + 1)
-        np.add.at(step, sa, vals[order])
-        np.add.at(step, sb, -vals[order])
-        return np.cumsum(step[:-1])
+        return coverage_depth(sa, sb, n, weights=vals[order])
     for i in range(len(a)):  # overlapping labels: file order decides (rare, small)
         out[a[i]:b[i]] = vals[i]
     return out

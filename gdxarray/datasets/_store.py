@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..intervals import expand_ranges
+
 __all__ = ["SparseRows", "cache_dir", "cache_path", "write_archive"]
 
 
@@ -113,9 +115,7 @@ class SparseRows:
         lo, hi = self.indptr[rows], self.indptr[rows + 1]
         counts = hi - lo
         if counts.sum():
-            which = np.repeat(np.arange(len(rows)), counts)
-            pos = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) \
-                + np.repeat(lo, counts)
+            which, pos = expand_ranges(lo, counts)
             out[which, self.indices[pos]] = self.data[pos]
         return out.reshape((len(rows),) + tuple(self.row_shape))
 

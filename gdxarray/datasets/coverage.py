@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from ..errors import ChromosomeNotFoundError, GenomedataError
+from ..intervals import coverage_depth
 from . import normalizers as _norm
 from ._base import Dataset
 from ._cut import Collapser, Windows, cut_windows, merge_runs
@@ -627,14 +628,8 @@ def _write_mean_runs(bw, chrom: str, lo: np.ndarray, hi: np.ndarray, vals: np.nd
         return
     a0 = int(lo.min())
     n = int(hi.max()) - a0
-    total = np.zeros(n + 1)
-    count = np.zeros(n + 1)
-    np.add.at(total, lo - a0, vals)
-    np.add.at(total, hi - a0, -vals)
-    np.add.at(count, lo - a0, 1)
-    np.add.at(count, hi - a0, -1)
-    total = np.cumsum(total[:-1])
-    count = np.rint(np.cumsum(count[:-1]))
+    total = coverage_depth(lo - a0, hi - a0, n, weights=vals)
+    count = coverage_depth(lo - a0, hi - a0, n)
     covered = count > 0
     mean = np.where(covered, total / np.maximum(count, 1), 0.0).astype(np.float32)
     change = np.ones(n, bool)

@@ -14,6 +14,7 @@ from typing import Iterator, NamedTuple, Sequence
 import numpy as np
 
 from ..errors import GenomedataError
+from ..intervals import expand_ranges
 from ._regions import Regions, read_regions
 
 __all__ = ["GenomicIndexer", "Interval"]
@@ -58,9 +59,7 @@ def tile(start: np.ndarray, end: np.ndarray, binsize: int | None, stepsize: int 
     partial = np.where(val > 0, val % step > 0, length > 0) if zero_padding \
         else np.zeros(len(start), bool)
     nwin = nfull + partial
-    region = np.repeat(np.arange(len(start)), nwin)
-    first = np.cumsum(nwin) - nwin
-    k = np.arange(int(nwin.sum())) - np.repeat(first, nwin)
+    region, k = expand_ranges(np.zeros_like(nwin), nwin)  # window k of its region
     wstart = start[region] + k * step
     wend = wstart + binsize
     is_partial = k >= np.repeat(nfull, nwin)

@@ -1,4 +1,4 @@
-"""Input parsers: track data (bedGraph, WIG, bigWig), masks, and sequence/assembly files.
+"""Input parsers: track data (bedGraph, WIG, bigWig), region files, and sequence/assembly files.
 
 All of them raise :class:`gdxarray.errors.ParseError` with the file name and
 line number of malformed input.
@@ -7,7 +7,7 @@ line number of malformed input.
 from __future__ import annotations
 
 from ._io import InputFileError, open_input
-from .mask import read_mask
+from .regions import read_mask, read_regions
 from .sequence import (
     AssemblyReport,
     NameTranslationError,
@@ -34,6 +34,7 @@ __all__ = [
     "read_assembly_report",
     "read_fasta",
     "read_mask",
+    "read_regions",
     "read_sizes",
     "read_track",
     "sniff_track_format",

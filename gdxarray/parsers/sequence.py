@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..errors import NameTranslationError, ParseError
+from ..intervals import complement
 from ..format import (
     AGP_GAP_COMPONENT_TYPES,
     DEFAULT_NAME_STYLE,
@@ -112,10 +113,7 @@ def find_supercontigs(seq: np.ndarray | bytes, gap_length: int = MIN_GAP_LEN
         gap_starts, gap_ends = _long_gaps_sampled(seq, gap_length)
     else:
         gap_starts, gap_ends = _long_gaps_full(seq, gap_length)
-    starts = np.concatenate(([0], gap_ends)).astype(np.int64)
-    ends = np.concatenate((gap_starts, [n])).astype(np.int64)
-    keep = ends > starts
-    return starts[keep], ends[keep]
+    return complement(gap_starts, gap_ends, n)
 
 
 #: From this gap length on, find_supercontigs samples the sequence first.

@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 from .. import format as fmt
+from .. import intervals
 from ..errors import GenomedataError, ParseError, TrackNotOpenError
 from ..store import HDF5_LOCK, Archive, ChromLayout, is_bigwig
 from ._direct_io import ColumnChunks
@@ -44,56 +45,6 @@ STAGE_VALUES = 4 << 20
 MAX_BUFFER_BYTES = 512 << 20
 
 
-# -- small vectorised helpers -------------------------------------------------
-def expand_ranges(lo: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For ranges ``[lo[i], lo[i] + count[i])``: (owner i, value) of every member."""
-    total = int(count.sum())
-    owner = np.repeat(np.arange(len(count)), count)
-    first = np.cumsum(count) - count
-    member = np.arange(total, dtype=np.int64) - np.repeat(first - lo, count)
-    return owner, member
-
-
-def merge_runs(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Union of intervals (overlapping or touching ones merged), sorted."""
-    keep = ends > starts
-    starts, ends = starts[keep], ends[keep]
-    if not len(starts):
-        return starts.astype(np.int64), ends.astype(np.int64)
-    order = np.argsort(starts, kind="stable")
-    starts, ends = starts[order], ends[order]
-    reach = np.maximum.accumulate(ends)
-    new = np.empty(len(starts), dtype=bool)
-    new[0] = True
-    new[1:] = starts[1:] > reach[:-1]
-    heads = np.flatnonzero(new)
-    return starts[heads].astype(np.int64), np.maximum.reduceat(ends, heads).astype(np.int64)
-
-
-def clip_to_runs(starts: np.ndarray, ends: np.ndarray, run_starts: np.ndarray,
-                 run_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pieces of intervals inside sorted disjoint runs: (owner index, start, end)."""
-    lo = np.searchsorted(run_ends, starts, side="right")
-    hi = np.searchsorted(run_starts, ends, side="left")
-    count = np.maximum(hi - lo, 0)
-    owner, run = expand_ranges(lo, count)
-    return (owner, np.maximum(starts[owner], run_starts[run]),
-            np.minimum(ends[owner], run_ends[run]))
-
-
-def _touching_runs(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted disjoint intervals -> runs (touching neighbours merged)."""
-    if len(starts) <= 1:
-        return starts.copy(), ends.copy()
-    head = np.empty(len(starts), dtype=bool)
-    head[0] = True
-    head[1:] = starts[1:] != ends[:-1]
-    tail = np.empty(len(starts), dtype=bool)
-    tail[-1] = True
-    tail[:-1] = head[1:]
-    return starts[head], ends[tail]
-
-
 class Coverage:
     """Merged runs a chromosome's input has covered so far (overlap detection)."""
 
@@ -105,10 +56,8 @@ class Coverage:
         if len(self._segments) != 1:
             if not self._segments:
                 return np.empty(0, np.int64), np.empty(0, np.int64)
-            starts = np.concatenate([s for s, _ in self._segments])
-            ends = np.concatenate([e for _, e in self._segments])
-            order = np.argsort(starts, kind="stable")
-            self._segments = [_touching_runs(starts[order], ends[order])]
+            self._segments = [intervals.merge(np.concatenate([s for s, _ in self._segments]),
+                                              np.concatenate([e for _, e in self._segments]))]
         return self._segments[0]
 
     def first_overlap(self, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int, int] | None:
@@ -127,15 +76,13 @@ class Coverage:
 
     def add(self, starts: np.ndarray, ends: np.ndarray) -> None:
         """Add sorted, disjoint intervals (already checked against the cover)."""
-        runs = _touching_runs(starts, ends)
+        runs = intervals.merge(starts, ends)
         if starts[0] >= self._max_end:
             self._segments.append(runs)
         else:
             current = self._consolidated()
-            all_starts = np.concatenate([current[0], runs[0]])
-            all_ends = np.concatenate([current[1], runs[1]])
-            order = np.argsort(all_starts, kind="stable")
-            self._segments = [_touching_runs(all_starts[order], all_ends[order])]
+            self._segments = [intervals.merge(np.concatenate([current[0], runs[0]]),
+                                              np.concatenate([current[1], runs[1]]))]
         self._max_end = max(self._max_end, int(ends.max()))
 
 
@@ -143,15 +90,9 @@ class Mask:
     """Regions of a mask file (BED/bedGraph/WIG), merged per chromosome."""
 
     def __init__(self, source) -> None:
-        from ..parsers import read_mask
+        from ..parsers import read_regions
 
-        parts: dict[str, tuple[list, list]] = {}
-        for block in read_mask(source):
-            lists = parts.setdefault(block.chrom, ([], []))
-            lists[0].append(np.asarray(block.starts, np.int64))
-            lists[1].append(np.asarray(block.ends, np.int64))
-        self.runs = {chrom: merge_runs(np.concatenate(s), np.concatenate(e))
-                     for chrom, (s, e) in parts.items()}
+        self.runs = read_regions(source)
 
     def clip(self, chrom: str, starts, ends) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What ``bedtools intersect -a data -b mask`` keeps: (owner, start, end)."""
@@ -159,7 +100,7 @@ class Mask:
         if runs is None:
             empty = np.empty(0, np.int64)
             return empty, empty, empty
-        return clip_to_runs(starts, ends, *runs)
+        return intervals.clip(starts, ends, *runs)
 
 
 # -- the loader ---------------------------------------------------------------
@@ -229,7 +170,7 @@ class _ChromWriter:
         if bool(np.array_equal(c0, c1)):
             chunk = c0
         else:
-            owner, chunk = expand_ranges(c0, c1 - c0 + 1)
+            owner, chunk = intervals.expand_ranges(c0, c1 - c0 + 1)
             sc, rel_starts, rel_ends, values = (
                 sc[owner], rel_starts[owner], rel_ends[owner], values[owner])
             if not self.uniform_rows:
@@ -288,19 +229,12 @@ class _ChromWriter:
             total = int(lengths.sum())
             first = slot * width + starts
             if total * 4 >= len(flat_stage) and len(values) < 2**31 - 1:
-                # dense: mark +id at each start and -id at each end (pieces are
-                # disjoint, so starts and ends are each unique); the running
-                # sum is then the piece id inside pieces and 0 elsewhere
-                marks = np.zeros(len(flat_stage) + 1, dtype=np.int32)
-                ids = np.arange(1, len(values) + 1, dtype=np.int32)
-                marks[first] = ids
-                marks[first + lengths] -= ids
-                run = np.cumsum(marks[:-1], dtype=np.int32)
+                # dense: one sweep labels each base with its piece (pieces are disjoint)
+                run = intervals.label_runs(first, first + lengths, len(flat_stage))
                 inside = run > 0
                 flat_stage[inside] = values[run[inside] - 1]
             else:  # sparse: index only the painted bases
-                flat = np.arange(total, dtype=np.int64)
-                flat += np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+                _, flat = intervals.expand_ranges(first, lengths)
                 flat_stage[flat] = np.repeat(values, lengths)
         for i, key in enumerate(key_list):
             self.buffers[key] = stage[i, :self.rows[sc[i]]]
@@ -499,7 +433,7 @@ class _Loader:
                 raise fail(i, f"interval {_where(chrom, starts[i], ends[i])} with value "
                               f"{values[i]:g} lies (partly) in the gap {_where(chrom, *gap)} "
                               "between supercontigs, where only NaN can be given")
-            owner, starts, ends = clip_to_runs(starts, ends, sc_starts, sc_ends)
+            owner, starts, ends = intervals.clip(starts, ends, sc_starts, sc_ends)
             values = values[owner]
             sc = np.searchsorted(sc_ends, starts, side="right")
         else:

@@ -13,7 +13,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import ChromosomeNotFoundError, ParseError, TrackNotFoundError
+from .. import intervals
+from ..errors import ParseError, TrackNotFoundError
 from ..store import HDF5_LOCK
 from ._common import (
     borrow, chrom_group, continuous_of, genome_tracknames, read_tracknames, release, root_attrs,
@@ -21,7 +22,6 @@ from ._common import (
 )
 from ._direct_io import ColumnChunks
 from .close import close_archive
-from .data import clip_to_runs, expand_ranges, merge_runs
 
 #: operator spelling -> (comparison of value against threshold, meaning)
 HARDMASK_OPERATORS: dict[str, tuple[Callable, str]] = {
@@ -96,38 +96,34 @@ def _keep(function: Callable | None, values: np.ndarray) -> np.ndarray:
 
 
 def _read_regions(archive, path, function) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    from ..parsers import read_mask
+    from ..parsers import read_regions
 
-    parts: dict[str, tuple[list, list]] = {}
-    for block in read_mask(path):
-        if not archive.has_chrom(block.chrom):
-            raise ChromosomeNotFoundError(
-                f"{block.source}:{int(block.lines[0])}: chromosome {block.chrom!r} of the "
-                f"mask is not in the archive {archive.path}")
-        values = np.asarray(block.values, dtype=np.float64)
-        keep = _keep(function, values)
-        lists = parts.setdefault(block.chrom, ([], []))
-        lists[0].append(np.asarray(block.starts, np.int64)[keep])
-        lists[1].append(np.asarray(block.ends, np.int64)[keep])
-    return {chrom: merge_runs(np.concatenate(s), np.concatenate(e))
-            for chrom, (s, e) in parts.items()}
+    return read_regions(path, select=lambda values: _keep(function, values),
+                        chroms=_ArchiveChroms(archive), chroms_name=f"the archive {archive.path}")
+
+
+class _ArchiveChroms:
+    """The archive's chromosome names as a container (``in`` asks the archive)."""
+
+    def __init__(self, archive) -> None:
+        self.archive = archive
+
+    def __contains__(self, name) -> bool:
+        return self.archive.has_chrom(name)
 
 
 def _mask_supercontig(earray, cols: list[int], starts: np.ndarray, ends: np.ndarray) -> None:
     """NaN over sorted disjoint relative ranges; each affected stored chunk rewritten once."""
     io = ColumnChunks(earray)
     rows = io.rows
-    _, chunks = expand_ranges(starts // rows, (ends - 1) // rows - starts // rows + 1)
+    _, chunks = intervals.expand_ranges(starts // rows, (ends - 1) // rows - starts // rows + 1)
     chunks = np.unique(chunks)
     # per affected chunk, the masked rows (a +1/-1 sweep over the chunk's ranges)
     lo = np.searchsorted(ends, chunks * rows, side="right")
     hi = np.searchsorted(starts, (chunks + 1) * rows, side="left")
     for chunk, i0, i1 in zip(chunks.tolist(), lo.tolist(), hi.tolist()):
         a = chunk * rows
-        marks = np.zeros(rows + 1, dtype=np.int32)
-        np.add.at(marks, np.clip(starts[i0:i1] - a, 0, rows), 1)
-        np.add.at(marks, np.clip(ends[i0:i1] - a, 0, rows), -1)
-        masked = np.cumsum(marks[:-1]) > 0
+        masked = intervals.cover_mask(starts[i0:i1] - a, ends[i0:i1] - a, rows)
         for col in cols:
             values = io.read(chunk, col)
             if values is None:
@@ -176,7 +172,7 @@ def hardmask_data(gd_filename, hardmask_filename, track_names: Iterable[str] | s
             layout = archive.chrom(chrom)
             starts, ends = regions[chrom]
             # clip to the supercontigs: masking a gap (or past the end) is a no-op
-            owner, starts, ends = clip_to_runs(starts, ends, layout.sc_starts, layout.sc_ends)
+            owner, starts, ends = intervals.clip(starts, ends, layout.sc_starts, layout.sc_ends)
             if not len(starts):
                 continue
             report[chrom] = list(zip(starts.tolist(), ends.tolist()))

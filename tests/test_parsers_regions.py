@@ -1,4 +1,4 @@
-"""Mask / region files (BED and the hardmask formats).
+"""Region files (gdxarray.parsers.regions: BED, bedGraph and WIG masks).
 
 Expected values come from the file contents themselves (Python's ``float``,
 hand-computed coordinates) or from independent readers (pyBigWig, the
@@ -8,34 +8,14 @@ reference genomedata's own functions), never from the parser under test.
 from __future__ import annotations
 
 import gzip
-import io
-import re
-import sys
-import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gdxarray.errors import GenomedataError, ParseError
-from gdxarray.format import BIGWIG_MAGICS, HDF5_MAGIC
-from gdxarray.parsers import (
-    IntervalBlock,
-    count_sequences,
-    find_supercontigs,
-    open_input,
-    read_agp,
-    read_assembly_report,
-    read_fasta,
-    read_mask,
-    read_sizes,
-    read_track,
-    sniff_track_format,
-)
-from gdxarray.parsers._io import InputFileError
-from gdxarray.parsers.sequence import NameTranslationError
+from gdxarray.errors import GenomedataError
+from gdxarray.parsers import read_mask, read_regions
 
-from _parser_helpers import concat, f32, intervals, raises_at, write, _rows  # noqa: F401
+from _parser_helpers import f32, raises_at, write, _rows
 
 
 class TestMask:
@@ -87,3 +67,61 @@ class TestMask:
 
 
 # --- supercontigs ---------------------------------------------------------------------------------
+
+
+class TestReadRegions:
+    TEXT = ("track name=r\n"
+            "chr2\t50\t60\tA\t0.2\n"
+            "chr1\t10\t20\tB\t0.9\n"
+            "chr1\t15\t30\n"          # overlaps the previous one
+            "chr1\t30\t35\t0.1\n"     # touches it (bedGraph-like value)
+            "chr1\t0\t5\tC\t0.7\n"    # unsorted
+            "chr2\t0\t8\n")
+
+    @staticmethod
+    def expected(text, keep=lambda value: True):
+        """Runs of the union of bases, from the text with plain Python."""
+        covered: dict[str, set[int]] = {}
+        for line in text.splitlines():
+            fields = line.split()
+            if fields[0] == "track":
+                continue
+            value = float(fields[4]) if len(fields) > 4 else (
+                float(fields[3]) if len(fields) == 4 else float("nan"))
+            bases = covered.setdefault(fields[0], set())
+            if keep(value):
+                bases.update(range(int(fields[1]), int(fields[2])))
+        out = {}
+        for chrom, bases in covered.items():
+            runs: list[list[int]] = []
+            for x in sorted(bases):
+                if runs and runs[-1][1] == x:
+                    runs[-1][1] += 1
+                else:
+                    runs.append([x, x + 1])
+            out[chrom] = [tuple(r) for r in runs]
+        return out
+
+    @staticmethod
+    def as_lists(regions):
+        assert all(s.dtype == e.dtype == np.int64 for s, e in regions.values())
+        return {c: list(zip(s.tolist(), e.tolist())) for c, (s, e) in regions.items()}
+
+    def test_merged_runs_per_chromosome(self, tmp_path):
+        got = read_regions(write(tmp_path, "r.bed", self.TEXT))
+        assert list(got) == ["chr2", "chr1"]  # order of first appearance
+        assert self.as_lists(got) == self.expected(self.TEXT) == {
+            "chr2": [(0, 8), (50, 60)], "chr1": [(0, 5), (10, 35)]}
+
+    def test_gzip_and_select(self, tmp_path):
+        path = tmp_path / "r.bed.gz"
+        path.write_bytes(gzip.compress(self.TEXT.encode()))
+        got = read_regions(path, select=lambda v: ~(v < 0.5))  # NaN kept, like lt0.5
+        assert self.as_lists(got) == self.expected(self.TEXT, lambda v: not v < 0.5) == {
+            "chr2": [(0, 8)], "chr1": [(0, 5), (10, 30)]}
+
+    def test_unknown_chromosome_names_file_and_line(self, tmp_path):
+        path = write(tmp_path, "r.bed", self.TEXT)
+        with pytest.raises(GenomedataError, match=r"r\.bed:3: chromosome 'chr1' of the mask "
+                                                  r"is not in the archive x\.gd"):
+            read_regions(path, chroms={"chr2"}, chroms_name="the archive x.gd")
