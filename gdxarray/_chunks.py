@@ -513,29 +513,33 @@ def _fn_address(function) -> int | None:
     return None if function is None else ctypes.cast(function, ctypes.c_void_p).value
 
 
-def reduce_column(leaf, plan: LeafPlan, col: int, a: int, b: int, origin: int,
+def reduce_column(leaf, plan: LeafPlan, col: int, spans, origin: int,
                   edges: np.ndarray, acc: np.ndarray) -> bool:
-    """Add rows [a, b) of column *col* into the bins of *acc* (see :mod:`gdxarray._kernels`);
-    row r sits at position ``origin + r`` of the bins' coordinates.
+    """Add rows ``[a, b)`` of column *col*, for each ``(a, b)`` of *spans*, into the
+    bins of *acc* (see :mod:`gdxarray._kernels`); row r sits at position
+    ``origin + r`` of the bins' coordinates.
 
-    Each stored chunk is inflated, unshuffled and reduced by the C kernel in one
-    call per batch, in a per-thread scratch buffer that stays in cache; chunks
-    never written (NaN) are skipped without I/O.  Returns False (adding nothing)
-    when the kernel, libdeflate or some chunk's raw bytes are unavailable: the
-    caller then reduces decoded values.
+    Each stored chunk is inflated, unshuffled and reduced by the C kernel, one
+    call per batch of chunks, in a per-thread scratch buffer that stays in
+    cache; chunks never written (NaN) are skipped without I/O.  Returns False
+    (adding nothing) when the kernel, libdeflate or some chunk's raw bytes are
+    unavailable: the caller then reduces decoded values.
     """
     kernel = _kernels.KERNEL
-    if kernel is None or (plan.compressed and INFLATE is None) or b <= a:
-        return kernel is not None and b <= a
+    if kernel is None or (plan.compressed and INFLATE is None):
+        return False
     cr = plan.chunk_rows
-    ks = range(a // cr, (b - 1) // cr + 1)
+    pieces = [(k, max(a, k * cr) - k * cr, min(b, (k + 1) * cr) - k * cr)
+              for a, b in spans if b > a for k in range(a // cr, (b - 1) // cr + 1)]
+    if not pieces:
+        return True
     with HDF5_LOCK:
         if not plan.listed:
             nchunks = -(-int(leaf.shape[0]) // cr) * int(leaf.shape[1])
-            if (nchunks <= LIST_ON_FIRST_TOUCH or len(ks) > LIST_THRESHOLD
+            if (nchunks <= LIST_ON_FIRST_TOUCH or len(pieces) > LIST_THRESHOLD
                     or len(plan.locations) * 100 > nchunks):
                 list_locations(leaf, plan)
-        locs = [locate(leaf, plan, k, col) for k in ks]
+        locs = [locate(leaf, plan, k, col) for k, _, _ in pieces]
     if any(loc is None for loc in locs):
         return False
     size = cr * fmt.CONTINUOUS_DTYPE.itemsize
@@ -560,40 +564,37 @@ def reduce_column(leaf, plan: LeafPlan, col: int, a: int, b: int, origin: int,
                            else f"{int(parts.reshape(-1, 4)[bad, 1]):,} bytes where a chunk "
                            f"holds {size:,}")
 
-    stored = [(k, loc) for k, loc in zip(ks, locs) if loc[0] is not None]
-    if len(ks) <= 4:  # a short range (the edge of a zoomed bin): through the chunk cache
-        for k, loc in stored:
+    stored = [(p, loc) for p, loc in zip(pieces, locs) if loc[0] is not None]
+    if len(pieces) <= 4:  # a short range (the edge of a zoomed bin): through the chunk cache
+        for (k, r0, r1), loc in stored:
             data = inflated(plan, loc)
-            parts = np.array([0, size, max(a, k * cr) - k * cr, min(b, (k + 1) * cr) - k * cr],
-                             dtype=np.int64)
+            parts = np.array([0, size, r0, r1], dtype=np.int64)
             run(data, parts, np.array([origin + k * cr], dtype=np.int64), shuffle_flag, [loc[0]])
         return True
     flags = shuffle_flag | (1 if plan.compressed else 0)
     for i in range(0, len(stored), _BATCH):
         batch = stored[i:i + _BATCH]
         offsets = [loc[0] for _, loc in batch]
+        nbytes = [loc[1] for _, loc in batch]
         first = min(offsets)
-        span = max(o + loc[1] for o, (_, loc) in zip(offsets, batch)) - first
-        total = sum(loc[1] for _, loc in batch)
+        span = max(o + nb for o, nb in zip(offsets, nbytes)) - first
         parts = np.empty((len(batch), 4), dtype=np.int64)
-        if span <= 2 * total:  # written one after another: one read
+        if span <= 2 * sum(nbytes):  # written one after another: one read
             raw = _scratch("raw", span)
             _pread_exact(plan, raw, first)
             parts[:, 0] = np.array(offsets, dtype=np.int64) - first
         else:
-            raw = _scratch("raw", total)
+            raw = _scratch("raw", sum(nbytes))
             pos = 0
-            for j, (_, (o, nb)) in enumerate(batch):
+            for j, (o, nb) in enumerate(zip(offsets, nbytes)):
                 _pread_exact(plan, raw[pos:pos + nb], o)
                 parts[j, 0] = pos
                 pos += nb
-        parts[:, 1] = [loc[1] for _, loc in batch]
-        kk = np.array([k for k, _ in batch], dtype=np.int64)
-        parts[:, 2] = np.maximum(a - kk * cr, 0)
-        parts[:, 3] = np.minimum(b - kk * cr, cr)
+        parts[:, 1] = nbytes
+        parts[:, 2:] = [(r0, r1) for (_, r0, r1), _ in batch]
+        kk = np.array([k for (k, _, _), _ in batch], dtype=np.int64)
         run(raw, parts, origin + kk * cr, flags, offsets)
     return True
-
 
 __all__ = ["CHUNK_CACHE", "LeafPlan", "forget", "inflated", "locate", "make_plan", "read_column",
            "reduce_column"]

@@ -396,34 +396,42 @@ def summarize(chrom: ChromLayout, start: int, end: int, cols, ntracks: int,
     ranges = [(lo, hi)]
     if zoom is not None:
         ranges = zoom.answer(edges, uniq, acc, lo, hi)
+    # tasks: (supercontig, column index, column, row spans); long ranges split,
+    # short ones (a zoomed query's bin edges) grouped so a task has real work
     tasks = []
-    for r0, r1 in ranges:
-        for i in chrom.overlapping(r0, r1):
-            s0 = int(chrom.sc_starts[i])
-            a, b = max(r0, s0) - s0, min(r1, int(chrom.sc_ends[i])) - s0
-            step = SUMMARY_TASK_ROWS
-            for j, c in enumerate(uniq.tolist()):
-                tasks.extend((i, j, c, x, min(b, x + step)) for x in range(a, b, step))
+    step = SUMMARY_TASK_ROWS
+    for i, spans in _supercontig_spans(chrom, ranges):
+        groups, rows = [[]], 0
+        for a, b in spans:
+            for x in range(a, b, step):
+                y = min(b, x + step)
+                if rows + y - x > step and groups[-1]:
+                    groups.append([])
+                    rows = 0
+                groups[-1].append((x, y))
+                rows += y - x
+        for j, c in enumerate(uniq.tolist()):
+            tasks.extend((i, j, c, g) for g in groups if g)
     if not tasks:
         return acc[inverse]
 
     def run(task):
-        i, j, c, a, b = task
+        i, j, c, spans = task
         s0 = int(chrom.sc_starts[i])
-        j0 = int(np.searchsorted(edges, s0 + a, side="right")) - 1
-        j1 = int(np.searchsorted(edges, s0 + b, side="left"))
-        j0 = max(j0, 0)
+        j0 = max(0, int(np.searchsorted(edges, s0 + spans[0][0], side="right")) - 1)
+        j1 = int(np.searchsorted(edges, s0 + spans[-1][1], side="left"))
         local = _kernels.empty_acc(j1 - j0)
         sub = edges[j0:j1 + 1]
         with HDF5_LOCK:
             node, plan = _NODES.get(chrom, i, fmt.NODE_CONTINUOUS)
         if node is None or c >= node.shape[1]:
             return j, j0, local
-        if plan is None or not _chunks.reduce_column(node, plan, c, a, b, s0, sub, local):
-            for x in range(a, b, 1 << 20):  # decoded values, reduced block by block
-                y = min(b, x + (1 << 20))
-                block = read_continuous(chrom, s0 + x, s0 + y, [c], ntracks)[:, 0]
-                _kernels.reduce_bins(block, s0 + x, sub, local)
+        if plan is None or not _chunks.reduce_column(node, plan, c, spans, s0, sub, local):
+            for a, b in spans:  # decoded values, reduced block by block
+                for x in range(a, b, 1 << 20):
+                    y = min(b, x + (1 << 20))
+                    block = read_continuous(chrom, s0 + x, s0 + y, [c], ntracks)[:, 0]
+                    _kernels.reduce_bins(block, s0 + x, sub, local)
         return j, j0, local
 
     if threads and len(tasks) > 1 and READ_POOL.workers > 1:
@@ -433,3 +441,15 @@ def summarize(chrom: ChromLayout, start: int, end: int, cols, ntracks: int,
     for j, j0, local in results:
         _kernels.merge(acc[j, j0:j0 + local.shape[0]], local)
     return acc[inverse]
+
+
+def _supercontig_spans(chrom: ChromLayout, ranges) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Sorted chromosome ranges as supercontig-relative row spans, per supercontig."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for r0, r1 in ranges:
+        for i in chrom.overlapping(r0, r1):
+            s0 = int(chrom.sc_starts[i])
+            a, b = max(r0, s0) - s0, min(r1, int(chrom.sc_ends[i])) - s0
+            if b > a:
+                out.setdefault(i, []).append((a, b))
+    return sorted(out.items())

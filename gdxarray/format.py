@@ -84,6 +84,33 @@ class IndexSupercontigRow(tables.IsDescription):
     number = tables.Int64Col(pos=2)
 
 
+# --- gdxarray's zoom levels (file and directory archives) ------------------
+#: Per-chromosome summary pyramid written by close-data: one float64 CArray
+#: ``(5, ntracks, ncells)`` per cell width, named ``gdxarray_zoom_<width>`` in the
+#: chromosome group, holding count, sum, sum of squares, min and max of the finite
+#: values of each track in cells ``[k * width, (k + 1) * width)`` (aligned to
+#: coordinate 0; the last cell ends at the chromosome end).  Leaves, so the
+#: reference (which walks a chromosome's Groups as supercontigs) ignores them.
+ZOOM_PREFIX = "gdxarray_zoom_"
+#: Cell widths, finest first; each divides the next.
+ZOOM_WIDTHS = (10_000, 100_000, 1_000_000)
+#: Chromosomes shorter than this get no zoom levels (decoding them whole is cheap,
+#: and a scaffold assembly would get tens of thousands of nodes).
+ZOOM_MIN_LENGTH = 1_000_000
+#: Attributes of a zoom array: the track names it summarises and copies of the
+#: chromosome's ``num_datapoints`` and ``sums`` when it was built.  It is valid
+#: only while the chromosome is clean and all three still match (a writer that
+#: changed the data, gdxarray's or the reference's, leaves them different).
+ATTR_ZOOM_TRACKNAMES = "gdxarray_tracknames"
+ATTR_ZOOM_COUNTS = "gdxarray_num_datapoints"
+ATTR_ZOOM_SUMS = "gdxarray_sums"
+ZOOM_FILTERS = tables.Filters(complevel=1, complib="zlib", shuffle=True)
+
+
+def zoom_node_name(width: int) -> str:
+    return f"{ZOOM_PREFIX}{int(width)}"
+
+
 # --- dtypes, atoms, chunks, filters ---------------------------------------
 CONTINUOUS_DTYPE = np.dtype(np.float32)
 SEQ_DTYPE = np.dtype(np.uint8)

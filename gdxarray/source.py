@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from . import _read
+from . import _read, _zoom
 from . import format as fmt
 from .bigwig import BigWigSource
 from .errors import MissingContinuousData, ReadOnlyError, UnsupportedError
@@ -133,8 +133,13 @@ class ArchiveSource:
 
     def summarize(self, name: str, start: int, end: int, cols, ntracks: int,
                   edges: np.ndarray, *, zoom: bool = True) -> np.ndarray:
-        """Per-bin statistics accumulator ``(len(cols), nbins, 5)`` (see :func:`_read.summarize`)."""
-        return _read.summarize(self.archive.chrom(name), start, end, cols, ntracks, edges)
+        """Per-bin statistics accumulator ``(len(cols), nbins, 5)`` (see :func:`_read.summarize`):
+        whole zoom cells from the stored pyramid while it is valid (*zoom*), the rest decoded."""
+        pyramid = None
+        if zoom and edges.size > 1 and int(edges[-1]) - int(edges[0]) >= 2 * fmt.ZOOM_WIDTHS[0]:
+            pyramid = _zoom.pyramid(self.archive, name)
+        return _read.summarize(self.archive.chrom(name), start, end, cols, ntracks, edges,
+                               zoom=pyramid)
 
     def continuous_array(self, name: str, i: int):
         """The stored ``continuous`` EArray of supercontig *i* (MissingContinuousData if none)."""

@@ -374,6 +374,36 @@ def read_incomplete(attrs: tables.AttributeSet) -> list[str]:
     return [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[fmt.ATTR_INCOMPLETE]) if len(v)]
 
 
+def read_zoom_widths(group: tables.Group, tracknames: list[str]) -> list[int]:
+    """Cell widths of the zoom arrays of a chromosome group that match its current
+    statistics and *tracknames* (see ``format.ZOOM_PREFIX``); the caller checks
+    the dirty flag.  Empty when there are none, or they are stale."""
+    attrs = group._v_attrs
+    names = attrs._v_attrnames
+    if "num_datapoints" not in names or "sums" not in names:
+        return []
+    counts = np.asarray(attrs["num_datapoints"])
+    sums = np.asarray(attrs["sums"])
+    widths = []
+    for width in fmt.ZOOM_WIDTHS:
+        name = fmt.zoom_node_name(width)
+        if name not in group:
+            continue
+        node = group._f_get_child(name)
+        za = node._v_attrs
+        znames = za._v_attrnames
+        if (fmt.ATTR_ZOOM_TRACKNAMES not in znames or fmt.ATTR_ZOOM_COUNTS not in znames
+                or fmt.ATTR_ZOOM_SUMS not in znames):
+            continue
+        stored = [fmt.decode_trackname(v) for v in np.atleast_1d(za[fmt.ATTR_ZOOM_TRACKNAMES])]
+        if (stored != list(tracknames) or len(node.shape) != 3 or node.shape[:2] != (5, len(tracknames))
+                or not np.array_equal(np.asarray(za[fmt.ATTR_ZOOM_COUNTS]), counts)
+                or not np.array_equal(np.asarray(za[fmt.ATTR_ZOOM_SUMS]), sums)):
+            continue
+        widths.append(width)
+    return widths
+
+
 def read_format_version(h5: tables.File) -> int | None:
     """``genomedata_format_version`` of one file (None when absent: v0 or empty)."""
     attrs = h5.root._v_attrs
@@ -725,9 +755,13 @@ class Archive:
         def read():
             attrs = self.chrom_attrs(name)
             names = attrs._v_attrnames
-            return {"dirty": read_dirty(attrs), "incomplete": read_incomplete(attrs),
+            dirty = read_dirty(attrs)
+            h5 = self.chrom_file(name).acquire()
+            zoom = [] if dirty else read_zoom_widths(h5.get_node(self.chrom(name).where),
+                                                     read_tracknames(h5.root._v_attrs))
+            return {"dirty": dirty, "incomplete": read_incomplete(attrs),
                     "stats": {stat: (np.asarray(attrs[stat]) if stat in names else None)
-                              for stat in fmt.STAT_NAMES}}
+                              for stat in fmt.STAT_NAMES}, "zoom": zoom}
 
         return self.chrom_file(name).cached(("state", name), read)
 
@@ -738,6 +772,12 @@ class Archive:
     def incomplete_tracks(self, name: str) -> list[str]:
         """Tracks whose last load into chromosome *name* failed part-way."""
         return list(self._state(name)["incomplete"])
+
+    def zoom_widths(self, name: str) -> list[int]:
+        """Cell widths of chromosome *name*'s valid zoom levels (none while it is
+        dirty, or when they no longer match its data)."""
+        state = self._state(name)
+        return [] if state["dirty"] else list(state["zoom"])
 
     def chrom_stats(self, name: str) -> dict[str, np.ndarray | None]:
         """The close-data statistics stored on chromosome *name* (None where absent)."""
@@ -808,5 +848,5 @@ def write_index(h5: tables.File, layouts: list[ChromLayout]) -> None:
 __all__ = sorted([
     "HDF5_LOCK", "Archive", "ChromLayout", "FileManager", "LayoutTable", "detect_layout",
     "is_bigwig", "is_genomedata", "read_dirty", "read_format_version", "read_incomplete",
-    "read_tracknames", "write_index",
+    "read_tracknames", "read_zoom_widths", "write_index",
 ])

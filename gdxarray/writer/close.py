@@ -20,6 +20,7 @@ from ..errors import IncompleteTrackError
 from ..store import (
     HDF5_LOCK, Archive, ChromLayout, read_dirty, read_incomplete, read_tracknames, write_index,
 )
+from . import zoom as _zoom
 from ._direct_io import ColumnChunks
 from ._common import (
     borrow, chrom_group, continuous_of, iter_layouts, release, root_attrs, say, set_dirty,
@@ -74,7 +75,8 @@ class _Presence:
         self.add(rows)
 
 
-def _scan_supercontig(earray, ncols: int, mins, maxs, sums, sums_squares, counts) -> _Presence:
+def _scan_supercontig(earray, ncols: int, mins, maxs, sums, sums_squares, counts,
+                      zoom=None, origin: int = 0) -> _Presence:
     """Accumulate one supercontig's statistics; return where any track is present.
 
     Reads whole chunks (blocks of chunks x all tracks, never a whole track);
@@ -96,6 +98,9 @@ def _scan_supercontig(earray, ncols: int, mins, maxs, sums, sums_squares, counts
                        if (v := io.read(k, col)) is not None]
             if not got:
                 continue
+            if zoom is not None:  # the zoom cells, from the same decoded chunks
+                for slot, v in got:
+                    zoom.add(col, origin + (k0 + slot) * rows, v)
             values = got[0][1] if len(got) == 1 else np.concatenate([v for _, v in got])
             finite = np.isfinite(values)
             kept = values[finite]
@@ -185,6 +190,7 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
             set_dirty(group, False)
             return
         earrays = [continuous_of(layout, i) for i in range(len(layout.sc_names))]
+    zoom = _zoom.builder_for(layout, ntracks)
     say(verbose, f"writing metadata for {layout.name}")
     mins = np.full(ntracks, np.inf)
     maxs = np.full(ntracks, -np.inf)
@@ -192,12 +198,13 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
     sums_squares = np.zeros(ntracks)
     counts = np.zeros(ntracks, dtype=np.int64)
     presences = []
-    for earray in earrays:
+    for i, earray in enumerate(earrays):
         ncols = 0 if earray is None else min(int(earray.shape[1]), ntracks)
         # views: a supercontig lacking columns (never the case for archives
         # written by the tools) contributes nothing to them
         presences.append(_scan_supercontig(earray, ncols, mins[:ncols], maxs[:ncols],
-                                           sums[:ncols], sums_squares[:ncols], counts[:ncols]))
+                                           sums[:ncols], sums_squares[:ncols], counts[:ncols],
+                                           zoom, int(layout.sc_starts[i])))
     chunks = _chunks(presences, layout)
     with HDF5_LOCK:
         h5 = layout.file.acquire()
@@ -208,6 +215,7 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
         attrs = group._v_attrs
         for name, value in zip(fmt.STAT_NAMES, (mins, maxs, sums, sums_squares, counts)):
             attrs[name] = value
+        _zoom.write(h5, group, zoom, tracknames, counts, sums)
         set_dirty(group, False)
 
 
@@ -252,7 +260,8 @@ def close_archive(archive: Archive, *, verbose: bool = False) -> None:
     for layout in iter_layouts(archive):
         layouts.append(layout)
         with HDF5_LOCK:
-            dirty = read_dirty(chrom_group(layout)._v_attrs)
+            group = chrom_group(layout)
+            dirty = read_dirty(group._v_attrs) or _zoom.missing(group, layout, archive)
         if dirty:
             try:
                 close_chromosome(archive, layout, verbose=verbose)

@@ -1,0 +1,116 @@
+"""close-data's zoom levels: a per-chromosome pyramid of cell summaries.
+
+While close-data scans a chromosome for its statistics, every decoded chunk is
+also reduced into cells of the finest width of :data:`gdxarray.format.ZOOM_WIDTHS`
+(count, sum, sum of squares, min, max per track, by the fused kernel); the
+coarser levels are exact sums of those cells.  The arrays and the stamp that
+keeps them honest are described in ``docs/format.md`` ("Zoom levels");
+:mod:`gdxarray._zoom` reads them.
+
+May import: store, format, _kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tables
+
+from .. import _kernels
+from .. import format as fmt
+from .._native import address
+from ..store import ChromLayout, read_tracknames, read_zoom_widths
+
+_ATOM = tables.Float64Atom()
+
+
+class ZoomBuilder:
+    """Cells of the finest zoom width over one chromosome, filled chunk by chunk."""
+
+    def __init__(self, length: int, ntracks: int, widths=fmt.ZOOM_WIDTHS) -> None:
+        self.length = int(length)
+        self.widths = tuple(int(w) for w in widths)
+        width = self.widths[0]
+        ncells = -(-self.length // width)
+        self.edges = np.minimum(np.arange(ncells + 1, dtype=np.int64) * width, self.length)
+        self.acc = np.empty((ntracks, ncells, 5), dtype=np.float64)
+        self.acc[...] = _kernels.empty_acc(ncells)
+        self._edges_at = address(self.edges)
+
+    def add(self, col: int, pos: int, values: np.ndarray) -> None:
+        """Values of track *col* at chromosome positions ``pos, pos + 1, ...`` (NaN ignored)."""
+        kernel = _kernels.KERNEL
+        if kernel is None or values.dtype != fmt.CONTINUOUS_DTYPE or not values.flags.c_contiguous:
+            _kernels.reduce_bins(values, pos, self.edges, self.acc[col])
+            return
+        kernel[0](address(values), values.size, int(pos), self._edges_at, self.edges.size - 1,
+                  address(self.acc[col]))
+
+    def levels(self) -> list[tuple[int, np.ndarray]]:
+        """``(width, (5, ntracks, ncells) float64)`` for every width, finest first."""
+        out = []
+        cells, width = self.acc, self.widths[0]
+        for w in self.widths:
+            if w != width:
+                m = w // width
+                ntracks, n = cells.shape[:2]
+                padded = np.empty((ntracks, -(-n // m) * m, 5))
+                padded[...] = _kernels.empty_acc(padded.shape[1])
+                padded[:, :n] = cells
+                groups = padded.reshape(ntracks, -1, m, 5)
+                cells = np.empty((ntracks, groups.shape[1], 5))
+                cells[..., :3] = groups[..., :3].sum(axis=2)
+                cells[..., 3] = groups[..., 3].min(axis=2)
+                cells[..., 4] = groups[..., 4].max(axis=2)
+                width = w
+            out.append((w, np.ascontiguousarray(cells.transpose(2, 0, 1))))
+        return out
+
+
+def builder_for(layout: ChromLayout, ntracks: int) -> ZoomBuilder | None:
+    """A builder when the chromosome is long enough to get zoom levels, else None."""
+    if ntracks == 0 or layout.end < fmt.ZOOM_MIN_LENGTH:
+        return None
+    return ZoomBuilder(layout.end, ntracks)
+
+
+def missing(group: tables.Group, layout: ChromLayout, archive) -> bool:
+    """True when a clean chromosome should have zoom levels and has no valid ones
+    (closed before they existed, or by another tool): close-data then rebuilds
+    them (call with the lock held)."""
+    if layout.end < fmt.ZOOM_MIN_LENGTH:
+        return False
+    tracknames = read_tracknames(group._v_file.root._v_attrs)
+    if not tracknames:
+        return False
+    return read_zoom_widths(group, tracknames) != list(fmt.ZOOM_WIDTHS)
+
+
+def remove(group: tables.Group) -> None:
+    """Drop every zoom array of a chromosome group (call with the lock held)."""
+    for width in fmt.ZOOM_WIDTHS:
+        name = fmt.zoom_node_name(width)
+        if name in group:
+            group._f_get_child(name)._f_remove()
+
+
+def write(h5: tables.File, group: tables.Group, builder: ZoomBuilder | None,
+          tracknames: list[str], counts: np.ndarray, sums: np.ndarray) -> None:
+    """Replace the chromosome's zoom arrays with *builder*'s (none if None), stamped
+    with the statistics close-data just stored (call with the lock held)."""
+    remove(group)
+    if builder is None:
+        return
+    names = np.array([fmt.encode_trackname(t) for t in tracknames])
+    for width, cells in builder.levels():
+        ntracks, ncells = cells.shape[1], cells.shape[2]
+        per_chunk = max(1, min(ncells, (1 << 20) // (5 * 8 * max(1, ntracks))))
+        node = h5.create_carray(group, fmt.zoom_node_name(width), _ATOM, cells.shape,
+                                filters=fmt.ZOOM_FILTERS, chunkshape=(5, ntracks, per_chunk),
+                                obj=cells)
+        attrs = node._v_attrs
+        attrs[fmt.ATTR_ZOOM_TRACKNAMES] = names
+        attrs[fmt.ATTR_ZOOM_COUNTS] = np.asarray(counts, dtype=np.int64)
+        attrs[fmt.ATTR_ZOOM_SUMS] = np.asarray(sums, dtype=np.float64)
+
+
+__all__ = ["ZoomBuilder", "builder_for", "missing", "remove", "write"]
