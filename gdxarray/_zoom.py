@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _kernels
 from . import format as fmt
-from .store import Archive
+from .store import Archive, zoom_group
 
 
 class Pyramid:
@@ -89,8 +89,7 @@ def pyramid(archive: Archive, name: str) -> Pyramid | None:
     layout = archive.chrom(name)
 
     def read():
-        h5 = layout.file.acquire()
-        group = h5.get_node(layout.where)
+        group = zoom_group(layout.file.acquire(), layout)
         levels = []
         for width in widths:
             cells = group._f_get_child(fmt.zoom_node_name(width)).read()

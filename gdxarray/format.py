@@ -86,11 +86,13 @@ class IndexSupercontigRow(tables.IsDescription):
 
 # --- gdxarray's zoom levels (file and directory archives) ------------------
 #: Per-chromosome summary pyramid written by close-data: one float64 CArray
-#: ``(5, ntracks, ncells)`` per cell width, named ``gdxarray_zoom_<width>`` in the
-#: chromosome group, holding count, sum, sum of squares, min and max of the finite
+#: ``(5, ntracks, ncells)`` per cell width, named ``gdxarray_zoom_<width>``, holding count, sum, sum of squares, min and max of the finite
 #: values of each track in cells ``[k * width, (k + 1) * width)`` (aligned to
-#: coordinate 0; the last cell ends at the chromosome end).  Leaves, so the
-#: reference (which walks a chromosome's Groups as supercontigs) ignores them.
+#: coordinate 0; the last cell ends at the chromosome end).  They live in the
+#: group of the chromosome's first supercontig (lowest start), not in the
+#: chromosome group: the reference takes every child of a chromosome group for a
+#: supercontig (``for group in h5group``) and fails on a Leaf there, but it only
+#: looks up ``seq``/``continuous`` by name inside a supercontig group.
 ZOOM_PREFIX = "gdxarray_zoom_"
 #: Cell widths, finest first; each divides the next.
 ZOOM_WIDTHS = (10_000, 100_000, 1_000_000)

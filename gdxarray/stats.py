@@ -219,7 +219,8 @@ class Summary:
         dims = ("bin", fmt.DIM_TRACK) if self.binned else (fmt.DIM_TRACK,)
         coords = {fmt.DIM_TRACK: self.tracks}
         if self.binned:
-            coords.update({"chrom": ("bin", np.asarray(self.chrom)), "start": ("bin", self.start),
+            chrom = np.broadcast_to(np.asarray(self.chrom), np.shape(self.start))
+            coords.update({"chrom": ("bin", np.array(chrom)), "start": ("bin", self.start),
                            "end": ("bin", self.end)})
         return xr.Dataset({stat: (dims, self[stat]) for stat in self.stats}, coords=coords,
                           attrs={} if self.binned else {"chrom": str(self.chrom),

@@ -374,11 +374,19 @@ def read_incomplete(attrs: tables.AttributeSet) -> list[str]:
     return [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[fmt.ATTR_INCOMPLETE]) if len(v)]
 
 
-def read_zoom_widths(group: tables.Group, tracknames: list[str]) -> list[int]:
-    """Cell widths of the zoom arrays of a chromosome group that match its current
-    statistics and *tracknames* (see ``format.ZOOM_PREFIX``); the caller checks
-    the dirty flag.  Empty when there are none, or they are stale."""
-    attrs = group._v_attrs
+def zoom_group(h5: tables.File, layout: "ChromLayout") -> tables.Group | None:
+    """The group holding a chromosome's zoom arrays: its first supercontig's (or None)."""
+    return h5.get_node(layout.sc_path(0)) if layout.sc_names else None
+
+
+def read_zoom_widths(chrom_group: tables.Group, group: tables.Group | None,
+                     tracknames: list[str]) -> list[int]:
+    """Cell widths of the zoom arrays in *group* (see :func:`zoom_group`) that match
+    the chromosome's current statistics and *tracknames* (``format.ZOOM_PREFIX``);
+    the caller checks the dirty flag.  Empty when there are none, or they are stale."""
+    if group is None:
+        return []
+    attrs = chrom_group._v_attrs
     names = attrs._v_attrnames
     if "num_datapoints" not in names or "sums" not in names:
         return []
@@ -757,8 +765,9 @@ class Archive:
             names = attrs._v_attrnames
             dirty = read_dirty(attrs)
             h5 = self.chrom_file(name).acquire()
-            zoom = [] if dirty else read_zoom_widths(h5.get_node(self.chrom(name).where),
-                                                     read_tracknames(h5.root._v_attrs))
+            layout = self.chrom(name)
+            zoom = [] if dirty else read_zoom_widths(
+                h5.get_node(layout.where), zoom_group(h5, layout), read_tracknames(h5.root._v_attrs))
             return {"dirty": dirty, "incomplete": read_incomplete(attrs),
                     "stats": {stat: (np.asarray(attrs[stat]) if stat in names else None)
                               for stat in fmt.STAT_NAMES}, "zoom": zoom}
@@ -848,5 +857,5 @@ def write_index(h5: tables.File, layouts: list[ChromLayout]) -> None:
 __all__ = sorted([
     "HDF5_LOCK", "Archive", "ChromLayout", "FileManager", "LayoutTable", "detect_layout",
     "is_bigwig", "is_genomedata", "read_dirty", "read_format_version", "read_incomplete",
-    "read_tracknames", "read_zoom_widths", "write_index",
+    "read_tracknames", "read_zoom_widths", "write_index", "zoom_group",
 ])

@@ -215,7 +215,7 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
         attrs = group._v_attrs
         for name, value in zip(fmt.STAT_NAMES, (mins, maxs, sums, sums_squares, counts)):
             attrs[name] = value
-        _zoom.write(h5, group, zoom, tracknames, counts, sums)
+        _zoom.write(h5, layout, zoom, tracknames, counts, sums)
         set_dirty(group, False)
 
 

@@ -18,7 +18,7 @@ import tables
 from .. import _kernels
 from .. import format as fmt
 from .._native import address
-from ..store import ChromLayout, read_tracknames, read_zoom_widths
+from ..store import ChromLayout, read_tracknames, read_zoom_widths, zoom_group
 
 _ATOM = tables.Float64Atom()
 
@@ -79,26 +79,31 @@ def missing(group: tables.Group, layout: ChromLayout, archive) -> bool:
     them (call with the lock held)."""
     if layout.end < fmt.ZOOM_MIN_LENGTH:
         return False
-    tracknames = read_tracknames(group._v_file.root._v_attrs)
-    if not tracknames:
+    h5 = group._v_file
+    tracknames = read_tracknames(h5.root._v_attrs)
+    if not tracknames or not layout.sc_names:
         return False
-    return read_zoom_widths(group, tracknames) != list(fmt.ZOOM_WIDTHS)
+    return (read_zoom_widths(group, zoom_group(h5, layout), tracknames)
+            != list(fmt.ZOOM_WIDTHS))
 
 
-def remove(group: tables.Group) -> None:
-    """Drop every zoom array of a chromosome group (call with the lock held)."""
+def remove(group: tables.Group | None) -> None:
+    """Drop every zoom array of *group* (:func:`gdxarray.store.zoom_group`; lock held)."""
+    if group is None:
+        return
     for width in fmt.ZOOM_WIDTHS:
         name = fmt.zoom_node_name(width)
         if name in group:
             group._f_get_child(name)._f_remove()
 
 
-def write(h5: tables.File, group: tables.Group, builder: ZoomBuilder | None,
+def write(h5: tables.File, layout: ChromLayout, builder: ZoomBuilder | None,
           tracknames: list[str], counts: np.ndarray, sums: np.ndarray) -> None:
     """Replace the chromosome's zoom arrays with *builder*'s (none if None), stamped
     with the statistics close-data just stored (call with the lock held)."""
+    group = zoom_group(h5, layout)
     remove(group)
-    if builder is None:
+    if builder is None or group is None:
         return
     names = np.array([fmt.encode_trackname(t) for t in tracknames])
     for width, cells in builder.levels():
