@@ -486,7 +486,7 @@ class Chromosome:
 
     def summary(self, start: int = 0, end: int | None = None, tracks=None,
                 stats=_stats.DEFAULT_SUMMARY_STATS, bins: int | None = None,
-                bin_size: int | None = None) -> _stats.Summary:
+                bin_size: int | None = None, zoom: bool = True) -> _stats.Summary:
         """Statistics of the finite values in ``[start, end)``, per track, optionally per bin.
 
         One pass over the stored chunks: each is inflated and reduced while in
@@ -496,7 +496,8 @@ class Chromosome:
         into N bins as pyBigWig's ``stats(..., nBins=N, exact=True)`` does;
         ``bin_size=W`` into bins of W bases from *start*.  Where the archive
         holds zoom levels (written by close-data) whole cells come from them and
-        only the bins' edges are decoded; the numbers are the same.
+        only the bins' edges are decoded; the numbers are the same (``zoom=False``
+        decodes everything).
 
         *stats*: any of ``count, sum, sum_squares, min, max, mean, var, std``.
         Returns a :class:`gdxarray.stats.Summary` (``s["mean"]``, ``s.tracks``,
@@ -513,7 +514,7 @@ class Chromosome:
         cols, _ = self._track_columns(slice(None) if tracks is None else tracks)
         edges = _stats.bin_edges(start, end, bins, bin_size)
         acc = _summarize(self._source, self.name, start, end, cols, self.num_tracks_continuous,
-                         edges)
+                         edges, zoom=zoom)
         names = [self.tracknames_continuous[int(c)] for c in cols]
         binned = bins is not None or bin_size is not None
         return _stats.Summary(acc, names, stats, self.name, edges[:-1] if binned else start,
@@ -775,7 +776,7 @@ class Genome:
 
     # -- statistics -----------------------------------------------------------
     def summary(self, tracks=None, stats=_stats.DEFAULT_SUMMARY_STATS, bins: int | None = None,
-                bin_size: int | None = None, chroms=None) -> _stats.Summary:
+                bin_size: int | None = None, chroms=None, zoom: bool = True) -> _stats.Summary:
         """Statistics of every chromosome's finite values (see :meth:`Chromosome.summary`).
 
         Without bins: genome-wide totals per track.  With ``bins=N`` (N bins per
@@ -786,8 +787,8 @@ class Genome:
         self._check_open()
         stats = _stats.check_summary_stats(stats)
         names = self.chromosome_names if chroms is None else [str(c) for c in chroms]
-        parts = [self[name].summary(tracks=tracks, stats=stats, bins=bins, bin_size=bin_size)
-                 for name in names]
+        parts = [self[name].summary(tracks=tracks, stats=stats, bins=bins, bin_size=bin_size,
+                                    zoom=zoom) for name in names]
         binned = bins is not None or bin_size is not None
         if not parts:
             cols = self[names[0]]._track_columns(slice(None) if tracks is None else tracks)[0] \

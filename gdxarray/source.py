@@ -188,10 +188,10 @@ class ArchiveSource:
 
 
 def summarize(source, name: str, start: int, end: int, cols, ntracks: int,
-              edges: np.ndarray) -> np.ndarray:
+              edges: np.ndarray, *, zoom: bool = True) -> np.ndarray:
     """Per-bin statistics of any source: its fused reduction, or decoded blocks reduced."""
     if hasattr(source, "summarize"):
-        return source.summarize(name, start, end, cols, ntracks, edges)
+        return source.summarize(name, start, end, cols, ntracks, edges, zoom=zoom)
     from . import _kernels
 
     cols = _read.normalize_columns(cols, ntracks)

@@ -375,3 +375,15 @@ def test_reference_load_data_invalidates_zoom(copy, reference, tmp_path):
         reference_close(str(path))
     truth["chr1"][800_000:800_100, 0] = 42.5
     _assert_invalid_then_rebuilt(path, truth["chr1"])
+
+
+def test_close_data_without_zoom(copy):
+    path, truth = copy
+    erase_data(path, "b")
+    close_data(path, zoom=False)
+    assert _zoom_nodes(path) == []
+    with Genome(path) as g:
+        assert g._source.archive.zoom_widths("chr1") == []
+        s = g["chr1"].summary(bins=3, tracks="a")
+    edges = bin_edges(0, LONG, 3)
+    assert_summary(s, expected(truth["chr1"][:, :1], edges, 0))

@@ -173,8 +173,10 @@ def _chunks(presences: list[_Presence], layout: ChromLayout) -> list[tuple[np.nd
     return out
 
 
-def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = False) -> None:
-    """Write the statistics and chunk attributes of one chromosome; clear dirty."""
+def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = False,
+                     zoom: bool = True) -> None:
+    """Write the statistics, chunk attributes and (with *zoom*) zoom levels of one
+    chromosome; clear dirty."""
     with HDF5_LOCK:
         group = chrom_group(layout)
         incomplete = read_incomplete(group._v_attrs)
@@ -190,7 +192,7 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
             set_dirty(group, False)
             return
         earrays = [continuous_of(layout, i) for i in range(len(layout.sc_names))]
-    zoom = _zoom.builder_for(layout, ntracks)
+    zoom = _zoom.builder_for(layout, ntracks) if zoom else None
     say(verbose, f"writing metadata for {layout.name}")
     mins = np.full(ntracks, np.inf)
     maxs = np.full(ntracks, -np.inf)
@@ -253,7 +255,7 @@ def add_track_statistics(archive: Archive, name: str, trackname: str,
     return True
 
 
-def close_archive(archive: Archive, *, verbose: bool = False) -> None:
+def close_archive(archive: Archive, *, verbose: bool = False, zoom: bool = True) -> None:
     """close-data on an archive opened ``r+`` (see :func:`close_data`)."""
     failures: list[IncompleteTrackError] = []
     layouts = []
@@ -261,10 +263,10 @@ def close_archive(archive: Archive, *, verbose: bool = False) -> None:
         layouts.append(layout)
         with HDF5_LOCK:
             group = chrom_group(layout)
-            dirty = read_dirty(group._v_attrs) or _zoom.missing(group, layout, archive)
+            dirty = read_dirty(group._v_attrs) or (zoom and _zoom.missing(group, layout, archive))
         if dirty:
             try:
-                close_chromosome(archive, layout, verbose=verbose)
+                close_chromosome(archive, layout, verbose=verbose, zoom=zoom)
             except IncompleteTrackError as exc:
                 failures.append(exc)
         release(archive, layout)
@@ -281,12 +283,14 @@ def close_archive(archive: Archive, *, verbose: bool = False) -> None:
                                    "chromosome(s) with incomplete tracks)")
 
 
-def close_data(gdfilename: str | os.PathLike, verbose: bool = False) -> None:
+def close_data(gdfilename: str | os.PathLike, verbose: bool = False, *, zoom: bool = True) -> None:
     """Compute the statistics of every dirty chromosome and mark it clean.
 
     Writes ``mins``, ``maxs``, ``sums``, ``sums_squares``, ``num_datapoints``
     (finite values only) per chromosome and ``chunk_starts``/``chunk_ends``
-    per supercontig, as the reference does.
+    per supercontig, as the reference does; with *zoom* (the default), also the
+    zoom levels of every chromosome of at least ``format.ZOOM_MIN_LENGTH`` bases
+    (and of clean ones that lack valid levels): see ``docs/format.md``.
 
     Raises
     ------
@@ -299,7 +303,7 @@ def close_data(gdfilename: str | os.PathLike, verbose: bool = False) -> None:
     >>> close_data("hg19.genomedata")  # doctest: +SKIP
     """
     with borrow(gdfilename) as archive:
-        close_archive(archive, verbose=verbose)
+        close_archive(archive, verbose=verbose, zoom=zoom)
 
 __all__ = [
     "CHUNK_GAP",
