@@ -387,3 +387,29 @@ def test_close_data_without_zoom(copy):
         s = g["chr1"].summary(bins=3, tracks="a")
     edges = bin_edges(0, LONG, 3)
     assert_summary(s, expected(truth["chr1"][:, :1], edges, 0))
+
+
+@pytest.mark.parametrize("how", ["mean", "sum", "min", "max", "std", "count"])
+def test_gd_bin_reaches_the_archive(archive, how, monkeypatch):
+    """``.gd.bin`` of the stored signal reduces straight from the archive (zoom levels
+    and the fused kernel), giving what binning the loaded values gives."""
+    xr = pytest.importorskip("xarray")
+    path, _ = archive
+    with xr.open_dataset(path, engine="genomedata") as ds:
+        region = ds.continuous.gd.region("chr1", 5_000, 1_205_000)
+        decoded = _Decoded(monkeypatch)
+        lazy = region.gd.bin(100_000, how=how)
+        assert decoded.rows < 0.1 * region.size  # the zoom answered most of it
+        loaded = region.load().gd.bin(100_000, how=how)  # numpy over the values
+        one = ds.continuous.sel(track="b").gd.bin(250_000, how=how)
+        one_loaded = ds.continuous.sel(track="b").load().gd.bin(250_000, how=how)
+    with xr.open_dataset(path, engine="genomedata", chunks={}) as ds:  # preferred chunks
+        chunked = ds.continuous.gd.region("chr1", 5_000, 1_205_000).gd.bin(100_000, how=how)
+        chunked = chunked.compute()
+    for a, b in ((lazy, loaded), (chunked, loaded), (one, one_loaded)):
+        assert a.dims == b.dims and a.shape == b.shape
+        np.testing.assert_array_equal(a.start, b.start)
+        if how in ("count", "min", "max"):
+            np.testing.assert_array_equal(a.values, b.values)
+        else:
+            np.testing.assert_allclose(a.values, b.values, rtol=1e-12, atol=1e-12)
