@@ -1,8 +1,8 @@
 """Reading close-data's zoom levels: whole cells of a summary from the stored pyramid.
 
 A chromosome's zoom arrays (``docs/format.md``, "Zoom levels") hold count, sum,
-sum of squares, min and max per track in cells of 10 kb, 100 kb and 1 Mb
-aligned to coordinate 0.  :meth:`Pyramid.answer` covers each bin with the
+sum of squares, min and max per track in 10 kb cells aligned to coordinate 0;
+the 100 kb and 1 Mb levels are summed from them when first read.  :meth:`Pyramid.answer` covers each bin with the
 coarsest cells that fit inside it, then the finer ones, and hands back only
 what no cell covers (at most two pieces per bin, under one finest cell each)
 for the read path to decode: the answer is the same as decoding everything,
@@ -81,6 +81,30 @@ class Pyramid:
         return [(x, y) for x, y in ranges]
 
 
+def coarsen(cells: np.ndarray, factor: int) -> np.ndarray:
+    """Cells ``(5, ntracks, n)`` merged *factor* at a time (the last group may be shorter)."""
+    _, ntracks, n = cells.shape
+    m = -(-n // factor)
+    padded = np.empty((5, ntracks, m * factor))
+    padded[:3] = 0.0
+    padded[3], padded[4] = np.inf, -np.inf
+    padded[:, :, :n] = cells
+    groups = padded.reshape(5, ntracks, m, factor)
+    out = np.empty((5, ntracks, m))
+    out[:3] = groups[:3].sum(axis=3)
+    out[3] = groups[3].min(axis=2)
+    out[4] = groups[4].max(axis=2)
+    return out
+
+
+def _padded(cells: np.ndarray) -> np.ndarray:
+    out = np.empty(cells.shape[:2] + (cells.shape[2] + 1,), dtype=np.float64)
+    out[:, :, :-1] = cells
+    out[:3, :, -1] = 0.0
+    out[3, :, -1], out[4, :, -1] = np.inf, -np.inf
+    return out
+
+
 def pyramid(archive: Archive, name: str) -> Pyramid | None:
     """The zoom levels of chromosome *name* while they are valid, else None."""
     widths = archive.zoom_widths(name)
@@ -90,18 +114,19 @@ def pyramid(archive: Archive, name: str) -> Pyramid | None:
 
     def read():
         group = zoom_group(layout.file.acquire(), layout)
+        width = widths[0]
+        sums = group._f_get_child(fmt.zoom_node_name(width)).read()
+        ranges = group._f_get_child(fmt.zoom_node_name(width, "range")).read()
+        cells = np.concatenate([sums, ranges.astype(np.float64)])
         levels = []
-        for width in widths:
-            cells = group._f_get_child(fmt.zoom_node_name(width)).read()
-            padded = np.empty(cells.shape[:2] + (cells.shape[2] + 1,), dtype=np.float64)
-            padded[:, :, :-1] = cells
-            padded[:3, :, -1] = 0.0
-            padded[3, :, -1] = np.inf
-            padded[4, :, -1] = -np.inf
-            levels.append((width, padded))
+        for w in widths:
+            if w != width:
+                cells = coarsen(cells, w // width)
+                width = w
+            levels.append((w, _padded(cells)))
         return Pyramid(layout.end, levels)
 
     return layout.file.cached(("zoom", name, tuple(widths)), read)
 
 
-__all__ = ["Pyramid", "pyramid"]
+__all__ = ["Pyramid", "coarsen", "pyramid"]

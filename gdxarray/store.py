@@ -381,35 +381,36 @@ def zoom_group(h5: tables.File, layout: "ChromLayout") -> tables.Group | None:
 
 def read_zoom_widths(chrom_group: tables.Group, group: tables.Group | None,
                      tracknames: list[str]) -> list[int]:
-    """Cell widths of the zoom arrays in *group* (see :func:`zoom_group`) that match
-    the chromosome's current statistics and *tracknames* (``format.ZOOM_PREFIX``);
-    the caller checks the dirty flag.  Empty when there are none, or they are stale."""
+    """The zoom widths a chromosome answers (``format.ZOOM_WIDTHS``) when the cell
+    arrays in *group* (see :func:`zoom_group`) match its current statistics and
+    *tracknames*; the caller checks the dirty flag.  Empty when there are none,
+    or they are stale."""
     if group is None:
         return []
     attrs = chrom_group._v_attrs
     names = attrs._v_attrnames
     if "num_datapoints" not in names or "sums" not in names:
         return []
-    counts = np.asarray(attrs["num_datapoints"])
-    sums = np.asarray(attrs["sums"])
-    widths = []
-    for width in fmt.ZOOM_WIDTHS:
-        name = fmt.zoom_node_name(width)
-        if name not in group:
-            continue
-        node = group._f_get_child(name)
-        za = node._v_attrs
-        znames = za._v_attrnames
-        if (fmt.ATTR_ZOOM_TRACKNAMES not in znames or fmt.ATTR_ZOOM_COUNTS not in znames
-                or fmt.ATTR_ZOOM_SUMS not in znames):
-            continue
-        stored = [fmt.decode_trackname(v) for v in np.atleast_1d(za[fmt.ATTR_ZOOM_TRACKNAMES])]
-        if (stored != list(tracknames) or len(node.shape) != 3 or node.shape[:2] != (5, len(tracknames))
-                or not np.array_equal(np.asarray(za[fmt.ATTR_ZOOM_COUNTS]), counts)
-                or not np.array_equal(np.asarray(za[fmt.ATTR_ZOOM_SUMS]), sums)):
-            continue
-        widths.append(width)
-    return widths
+    width = fmt.ZOOM_WIDTHS[0]
+    cells, ranges = fmt.zoom_node_name(width), fmt.zoom_node_name(width, "range")
+    if cells not in group or ranges not in group:
+        return []
+    node = group._f_get_child(cells)
+    za = node._v_attrs
+    znames = za._v_attrnames
+    if any(a not in znames for a in (fmt.ATTR_ZOOM_TRACKNAMES, fmt.ATTR_ZOOM_COUNTS,
+                                     fmt.ATTR_ZOOM_SUMS)):
+        return []
+    stored = [fmt.decode_trackname(v) for v in np.atleast_1d(za[fmt.ATTR_ZOOM_TRACKNAMES])]
+    shape = tuple(int(n) for n in node.shape)
+    other = tuple(int(n) for n in group._f_get_child(ranges).shape)
+    if (stored != list(tracknames) or len(shape) != 3 or shape[:2] != (3, len(tracknames))
+            or other != (2,) + shape[1:]
+            or not np.array_equal(np.asarray(za[fmt.ATTR_ZOOM_COUNTS]),
+                                  np.asarray(attrs["num_datapoints"]))
+            or not np.array_equal(np.asarray(za[fmt.ATTR_ZOOM_SUMS]), np.asarray(attrs["sums"]))):
+        return []
+    return list(fmt.ZOOM_WIDTHS)
 
 
 def read_format_version(h5: tables.File) -> int | None:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tables
 
-from gdxarray import Genome, _chunks, _kernels
+from gdxarray import Genome, _chunks, _kernels, _zoom
 from gdxarray import format as fmt
 from gdxarray.errors import GenomedataDirtyWarning, OverlapWarning
 from gdxarray.stats import bin_edges
@@ -211,18 +211,28 @@ def _zoom_nodes(path, chrom="chr1"):
 
 def test_close_data_writes_zoom_levels(archive):
     path, truth = archive
-    assert _zoom_nodes(path) == sorted(fmt.zoom_node_name(w) for w in fmt.ZOOM_WIDTHS)
+    assert _zoom_nodes(path) == [fmt.zoom_node_name(10_000), fmt.zoom_node_name(10_000, "range")]
     assert _zoom_nodes(path, "chr2") == []  # short: no zoom
     with tables.open_file(str(path)) as h5:
         cells = h5.get_node(f"/chr1/supercontig_0/{fmt.zoom_node_name(10_000)}")[:]
-        coarse = h5.get_node(f"/chr1/supercontig_0/{fmt.zoom_node_name(1_000_000)}")[:]
+        ranges = h5.get_node(f"/chr1/supercontig_0/{fmt.zoom_node_name(10_000, 'range')}")[:]
     width = 10_000
-    assert cells.shape == (5, 2, -(-LONG // width))
+    assert cells.shape == (3, 2, -(-LONG // width)) and cells.dtype == np.float64
+    assert ranges.shape == (2, 2, -(-LONG // width)) and ranges.dtype == np.float32
     exp = expected(truth["chr1"], np.append(np.arange(0, LONG, width), LONG), 0)
     np.testing.assert_array_equal(cells[0].T, exp["count"])
     np.testing.assert_allclose(cells[1].T, exp["sum"], rtol=1e-12, atol=1e-9)
-    np.testing.assert_array_equal(np.where(cells[0] > 0, cells[3], np.nan).T, exp["min"])
-    np.testing.assert_array_equal(coarse[0].sum(1), np.isfinite(truth["chr1"]).sum(0))
+    np.testing.assert_allclose(cells[2].T, exp["sum_squares"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(np.where(cells[0] > 0, ranges[0], np.nan).T, exp["min"])
+    np.testing.assert_array_equal(np.where(cells[0] > 0, ranges[1], np.nan).T, exp["max"])
+    with Genome(path) as g:  # the coarser levels, summed when read
+        levels = dict(_zoom.pyramid(g._source.archive, "chr1").levels)
+    coarse = levels[1_000_000][:, :, :-1]
+    exp = expected(truth["chr1"], np.array([0, 1_000_000, LONG]), 0)
+    np.testing.assert_array_equal(coarse[0].T, exp["count"])
+    np.testing.assert_allclose(coarse[1].T, exp["sum"], rtol=1e-12)
+    np.testing.assert_array_equal(coarse[3].T, exp["min"])
+    np.testing.assert_array_equal(coarse[4].T, exp["max"])
     with Genome(path) as g:
         assert g._source.archive.zoom_widths("chr1") == list(fmt.ZOOM_WIDTHS)
     with tables.open_file(str(path)) as h5:
@@ -347,7 +357,7 @@ def test_reference_reads_zoomed_archives(tmp_path, reference, layout):
     path, truth = _build(tmp_path / "z.genomedata", layout=layout)
     if layout == "dir":
         with tables.open_file(str(path / "chr1.genomedata")) as h5:
-            assert fmt.zoom_node_name(10_000) in h5.root.supercontig_0
+            assert fmt.zoom_node_name(10_000, "range") in h5.root.supercontig_0
     else:
         assert fmt.zoom_node_name(10_000) in _zoom_nodes(path)
     snap = reference.snapshot(path)

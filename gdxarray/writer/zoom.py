@@ -2,8 +2,8 @@
 
 While close-data scans a chromosome for its statistics, every decoded chunk is
 also reduced into cells of the finest width of :data:`gdxarray.format.ZOOM_WIDTHS`
-(count, sum, sum of squares, min, max per track, by the fused kernel); the
-coarser levels are exact sums of those cells.  The arrays and the stamp that
+(count, sum, sum of squares, min, max per track, by the fused kernel), which are
+stored; the coarser levels are exact sums of those cells, made by the reader.  The arrays and the stamp that
 keeps them honest are described in ``docs/format.md`` ("Zoom levels");
 :mod:`gdxarray._zoom` reads them.
 
@@ -21,6 +21,7 @@ from .._native import address
 from ..store import ChromLayout, read_tracknames, read_zoom_widths, zoom_group
 
 _ATOM = tables.Float64Atom()
+_RANGE_ATOM = tables.Float32Atom()
 
 
 class ZoomBuilder:
@@ -45,25 +46,9 @@ class ZoomBuilder:
         kernel[0](address(values), values.size, int(pos), self._edges_at, self.edges.size - 1,
                   address(self.acc[col]))
 
-    def levels(self) -> list[tuple[int, np.ndarray]]:
-        """``(width, (5, ntracks, ncells) float64)`` for every width, finest first."""
-        out = []
-        cells, width = self.acc, self.widths[0]
-        for w in self.widths:
-            if w != width:
-                m = w // width
-                ntracks, n = cells.shape[:2]
-                padded = np.empty((ntracks, -(-n // m) * m, 5))
-                padded[...] = _kernels.empty_acc(padded.shape[1])
-                padded[:, :n] = cells
-                groups = padded.reshape(ntracks, -1, m, 5)
-                cells = np.empty((ntracks, groups.shape[1], 5))
-                cells[..., :3] = groups[..., :3].sum(axis=2)
-                cells[..., 3] = groups[..., 3].min(axis=2)
-                cells[..., 4] = groups[..., 4].max(axis=2)
-                width = w
-            out.append((w, np.ascontiguousarray(cells.transpose(2, 0, 1))))
-        return out
+    def cells(self) -> np.ndarray:
+        """The cells as ``(5, ntracks, ncells)`` float64 (count, sum, sum of squares, min, max)."""
+        return np.ascontiguousarray(self.acc.transpose(2, 0, 1))
 
 
 def builder_for(layout: ChromLayout, ntracks: int) -> ZoomBuilder | None:
@@ -92,9 +77,10 @@ def remove(group: tables.Group | None) -> None:
     if group is None:
         return
     for width in fmt.ZOOM_WIDTHS:
-        name = fmt.zoom_node_name(width)
-        if name in group:
-            group._f_get_child(name)._f_remove()
+        for part in ("", "range"):
+            name = fmt.zoom_node_name(width, part)
+            if name in group:
+                group._f_get_child(name)._f_remove()
 
 
 def write(h5: tables.File, layout: ChromLayout, builder: ZoomBuilder | None,
@@ -106,16 +92,20 @@ def write(h5: tables.File, layout: ChromLayout, builder: ZoomBuilder | None,
     if builder is None or group is None:
         return
     names = np.array([fmt.encode_trackname(t) for t in tracknames])
-    for width, cells in builder.levels():
-        ntracks, ncells = cells.shape[1], cells.shape[2]
-        per_chunk = max(1, min(ncells, (1 << 20) // (5 * 8 * max(1, ntracks))))
-        node = h5.create_carray(group, fmt.zoom_node_name(width), _ATOM, cells.shape,
-                                filters=fmt.ZOOM_FILTERS, chunkshape=(5, ntracks, per_chunk),
-                                obj=cells)
-        attrs = node._v_attrs
-        attrs[fmt.ATTR_ZOOM_TRACKNAMES] = names
-        attrs[fmt.ATTR_ZOOM_COUNTS] = np.asarray(counts, dtype=np.int64)
-        attrs[fmt.ATTR_ZOOM_SUMS] = np.asarray(sums, dtype=np.float64)
+    cells = builder.cells()
+    width = builder.widths[0]
+    ntracks, ncells = cells.shape[1], cells.shape[2]
+    per_chunk = max(1, min(ncells, (1 << 20) // (3 * 8 * max(1, ntracks))))
+    node = h5.create_carray(group, fmt.zoom_node_name(width), _ATOM, (3, ntracks, ncells),
+                            filters=fmt.ZOOM_FILTERS, chunkshape=(3, ntracks, per_chunk),
+                            obj=cells[:3])
+    h5.create_carray(group, fmt.zoom_node_name(width, "range"), _RANGE_ATOM, (2, ntracks, ncells),
+                     filters=fmt.ZOOM_FILTERS, chunkshape=(2, ntracks, per_chunk),
+                     obj=cells[3:].astype(np.float32))  # float32 values: exact
+    attrs = node._v_attrs
+    attrs[fmt.ATTR_ZOOM_TRACKNAMES] = names
+    attrs[fmt.ATTR_ZOOM_COUNTS] = np.asarray(counts, dtype=np.int64)
+    attrs[fmt.ATTR_ZOOM_SUMS] = np.asarray(sums, dtype=np.float64)
 
 
 __all__ = ["ZoomBuilder", "builder_for", "missing", "remove", "write"]
