@@ -423,3 +423,33 @@ def test_gd_bin_reaches_the_archive(archive, how, monkeypatch):
             np.testing.assert_array_equal(a.values, b.values)
         else:
             np.testing.assert_allclose(a.values, b.values, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("span", [(3_100, 3_200), (0, 20_000)], ids=["short", "long"])
+def test_damaged_chunk_is_a_clear_error(tmp_path, span):
+    from gdxarray import CorruptChunkError
+
+    path, _ = make_genome(tmp_path / "g.genomedata", chroms={"chr1": 20_000}, tracks=["a"],
+                          chunk_rows=1_000, seed=1, nan_fraction=0.0)
+    with tables.open_file(str(path)) as h5:
+        info = h5.get_node("/chr1/supercontig_0/continuous").chunk_info((3_000, 0))
+    with open(path, "r+b") as f:
+        f.seek(info.offset + info.size // 2)
+        chunk = f.read(16)
+        f.seek(info.offset + info.size // 2)
+        f.write(bytes(b ^ 0xFF for b in chunk))
+    with Genome(path) as g:
+        assert g["chr1"].summary(0, 2_000).count[0] == 2_000  # others still reduce
+        with pytest.raises(CorruptChunkError, match=f"stored at byte {info.offset:,} is corrupt"):
+            g["chr1"].summary(*span)
+
+
+def test_directory_layout_zoom(tmp_path):
+    path, truth = _build(tmp_path / "d.genomedata", layout="dir")
+    with Genome(path) as g:
+        assert g._source.archive.zoom_widths("chr1") == list(fmt.ZOOM_WIDTHS)
+        s = g["chr1"].summary(bins=9)
+        total = g.summary()
+    assert_summary(s, expected(truth["chr1"], bin_edges(0, LONG, 9), 0))
+    np.testing.assert_array_equal(total.count, np.isfinite(truth["chr1"]).sum(0)
+                                  + np.isfinite(truth["chr2"]).sum(0))
