@@ -429,6 +429,85 @@ def _archive_view(arr: xr.DataArray):
         scalar, start
 
 
+#: dask layers that only select or regroup stored values (anything else may change them)
+_PURE_LAYERS = ("getitem-", "rechunk-")
+
+
+def _dask_archive_view(arr: xr.DataArray):
+    """Like :func:`_archive_view` for a dask array: the engine's ``continuous``, opened
+    with ``chunks=``, then at most sliced or rechunked (a graph of the open_dataset
+    layers and getitem/rechunk layers only, position first); else None."""
+    data = arr.data
+    graph = getattr(data, "dask", None)
+    if graph is None or arr.dtype != fmt.CONTINUOUS_DTYPE or arr.dims[:1] != (fmt.DIM_POSITION,):
+        return None
+    layers = getattr(graph, "layers", None)
+    if layers is None:
+        return None
+    originals = [k for k in layers if k.startswith("original-open_dataset-")]
+    opened = [k for k in layers if k.startswith("open_dataset-")]
+    if len(originals) != 1 or len(opened) != 1 or any(
+            k not in originals and k not in opened and not k.startswith(_PURE_LAYERS)
+            for k in layers):
+        return None
+    values = list(layers[originals[0]].values())
+    if len(values) != 1:
+        return None
+    inner = values[0]
+    from .backends.array import ContinuousArray, LazyGenomeArray
+
+    for _ in range(8):
+        if type(inner) is LazyGenomeArray:
+            break
+        inner = getattr(inner, "array", None)
+    if type(inner) is not LazyGenomeArray or type(inner.array) is not ContinuousArray:
+        return None
+    if any(k != slice(None) for k in inner.key.tuple):
+        return None
+    backend = inner.array
+    if not hasattr(backend.source, "summarize"):
+        return None
+    names = list(backend.source.tracknames())
+    if fmt.DIM_TRACK in arr.dims:
+        labels = [str(t) for t in np.asarray(arr.coords[fmt.DIM_TRACK].values).tolist()]
+        scalar = False
+    elif fmt.DIM_TRACK in arr.coords and arr.coords[fmt.DIM_TRACK].ndim == 0:
+        labels = [str(arr.coords[fmt.DIM_TRACK].values)]
+        scalar = True
+    else:
+        return None
+    if any(t not in names for t in labels) or len(arr.dims) != (1 if scalar else 2):
+        return None
+    return backend, np.array([names.index(t) for t in labels], dtype=np.int64), scalar, 0
+
+
+def _bin_lazily(view, segments: list[_Segment], size: int, how: str, nbins: int):
+    """A dask array of the bins, one task per few million positions of a chromosome,
+    each reducing its bins straight from the archive (see :func:`_bin_from_archive`)."""
+    import dask
+    import dask.array as da
+
+    backend, cols, scalar, _ = view
+    dtype = np.int64 if how == "count" else np.float64
+    per_task = max(1, (4 << 20) // size)
+    pieces = []
+    for seg in segments:
+        n = -(-len(seg) // size)
+        for k in range(0, n, per_task):
+            a = seg.start + k * size
+            b = min(seg.end, a + per_task * size)
+            sub = _Segment(seg.chrom, a, b, 0)
+            m = -(-(b - a) // size)
+            task = dask.delayed(_bin_from_archive, pure=False)(view, [sub], size, how)
+            pieces.append(da.from_delayed(task, shape=(m,) if scalar else (m, cols.size),
+                                          dtype=dtype))
+    if not pieces:
+        return da.zeros((0,) if scalar else (0, cols.size), dtype=dtype)
+    out = da.concatenate(pieces, axis=0)
+    assert out.shape[0] == nbins
+    return out
+
+
 def _bin_from_archive(view, segments: list[_Segment], size: int, how: str) -> np.ndarray:
     """Bins straight from the archive: fused decode-and-reduce, zoom levels where valid."""
     backend, cols, scalar, _ = view
@@ -450,12 +529,18 @@ def _bin_from_archive(view, segments: list[_Segment], size: int, how: str) -> np
 def _bin_array(arr: xr.DataArray, edges: np.ndarray, how: str, segments=None,
                size: int | None = None) -> xr.DataArray:
     other = [d for d in arr.dims if d != fmt.DIM_POSITION]
-    view = _archive_view(arr) if segments is not None else None
+    view = lazy_view = None
+    if segments is not None:
+        view = _archive_view(arr)
+        if view is None:
+            lazy_view = _dask_archive_view(arr)
     arr = arr.transpose(fmt.DIM_POSITION, *other)
-    data = arr.data if view is None else None
+    data = arr.data if view is None and lazy_view is None else None
     nbins = edges.size - 1
     if view is not None:
         reduced = _bin_from_archive(view, segments, size, how)
+    elif lazy_view is not None:
+        reduced = _bin_lazily(lazy_view, segments, size, how, nbins)
     elif hasattr(data, "dask") or type(data).__module__.startswith("dask"):
         import dask.array as da
 

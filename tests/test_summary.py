@@ -414,9 +414,19 @@ def test_gd_bin_reaches_the_archive(archive, how, monkeypatch):
         one = ds.continuous.sel(track="b").gd.bin(250_000, how=how)
         one_loaded = ds.continuous.sel(track="b").load().gd.bin(250_000, how=how)
     with xr.open_dataset(path, engine="genomedata", chunks={}) as ds:  # preferred chunks
-        chunked = ds.continuous.gd.region("chr1", 5_000, 1_205_000).gd.bin(100_000, how=how)
-        chunked = chunked.compute()
-    for a, b in ((lazy, loaded), (chunked, loaded), (one, one_loaded)):
+        region = ds.continuous.gd.region("chr1", 5_000, 1_205_000)
+        decoded.rows = 0
+        chunked = region.gd.bin(100_000, how=how)
+        assert chunked.chunks is not None  # still lazy: one task per few Mbp of bins
+        chunked = chunked.compute(scheduler="threads")
+        assert decoded.rows < 0.1 * region.size  # the tasks took the archive's route
+        decoded.rows = 0
+        changed = (region * 1).gd.bin(100_000, how=how).compute()  # values changed: blocks
+        assert decoded.rows == 0  # read as blocks, each reduced in one kernel pass
+        picked = ds.continuous.sel(track=["b", "a"]).gd.bin(250_000, how=how).compute()
+        picked_loaded = ds.continuous.sel(track=["b", "a"]).load().gd.bin(250_000, how=how)
+    for a, b in ((lazy, loaded), (chunked, loaded), (changed, loaded), (one, one_loaded),
+                 (picked, picked_loaded)):
         assert a.dims == b.dims and a.shape == b.shape
         np.testing.assert_array_equal(a.start, b.start)
         if how in ("count", "min", "max"):
