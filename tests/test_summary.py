@@ -463,3 +463,27 @@ def test_directory_layout_zoom(tmp_path):
     assert_summary(s, expected(truth["chr1"], bin_edges(0, LONG, 9), 0))
     np.testing.assert_array_equal(total.count, np.isfinite(truth["chr1"]).sum(0)
                                   + np.isfinite(truth["chr2"]).sum(0))
+
+
+def test_combine_tracks_leaves_stale_zoom_unused(copy, monkeypatch):
+    """combine-tracks appends a track with its statistics to closed chromosomes: the
+    zoom cells no longer cover every track, so they are ignored (not rescanned),
+    and summaries of every track stay right."""
+    from gdxarray.combine import combine_tracks
+
+    path, truth = copy
+    rescans = []
+    from gdxarray.writer import close as close_module
+
+    real = close_module.close_chromosome
+    monkeypatch.setattr(close_module, "close_chromosome",
+                        lambda archive, layout, **kw: rescans.append(layout.name)
+                        or real(archive, layout, **kw))
+    combine_tracks(path, "ab", ["a", "b"], how="sum")
+    assert rescans == []  # nothing rescanned because of the zoom levels
+    with Genome(path) as g:
+        assert g.tracknames_continuous == ["a", "b", "ab"]
+        assert g._source.archive.zoom_widths("chr1") == []
+        values = g["chr1"][700_003:LONG]
+        s = g["chr1"].summary(700_003, LONG, bins=4)
+    assert_summary(s, expected(values, bin_edges(700_003, LONG, 4), 700_003))

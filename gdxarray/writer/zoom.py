@@ -59,17 +59,31 @@ def builder_for(layout: ChromLayout, ntracks: int) -> ZoomBuilder | None:
 
 
 def missing(group: tables.Group, layout: ChromLayout, archive) -> bool:
-    """True when a clean chromosome should have zoom levels and has no valid ones
-    (closed before they existed, or by another tool): close-data then rebuilds
-    them (call with the lock held)."""
+    """True when a clean chromosome should have zoom levels and close-data should
+    rebuild them (call with the lock held): it has none (closed before they
+    existed, or by another tool), or has them for the same tracks but another
+    tool changed the data and recomputed the statistics since.  Not when tracks
+    were appended to a closed chromosome with their statistics
+    (``add_track_statistics``, combine-tracks): rescanning every track there
+    would undo what that saves; the stale cells are ignored by readers until the
+    chromosome is next closed dirty."""
     if layout.end < fmt.ZOOM_MIN_LENGTH:
         return False
     h5 = group._v_file
     tracknames = read_tracknames(h5.root._v_attrs)
-    if not tracknames or not layout.sc_names:
+    zgroup = zoom_group(h5, layout)
+    if not tracknames or zgroup is None:
         return False
-    return (read_zoom_widths(group, zoom_group(h5, layout), tracknames)
-            != list(fmt.ZOOM_WIDTHS))
+    if read_zoom_widths(group, zgroup, tracknames) == list(fmt.ZOOM_WIDTHS):
+        return False
+    name = fmt.zoom_node_name(fmt.ZOOM_WIDTHS[0])
+    if name not in zgroup:
+        return True
+    attrs = zgroup._f_get_child(name)._v_attrs
+    if fmt.ATTR_ZOOM_TRACKNAMES not in attrs._v_attrnames:
+        return True
+    stored = [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[fmt.ATTR_ZOOM_TRACKNAMES])]
+    return not (len(stored) < len(tracknames) and tracknames[:len(stored)] == stored)
 
 
 def remove(group: tables.Group | None) -> None:
