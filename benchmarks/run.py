@@ -52,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 
 SECTIONS = ("seq", "load", "small", "e2e", "close", "reads", "scan", "dask", "xarray", "size",
-            "limit", "bam", "segway")
+            "limit", "bam", "segway", "summary")
 SECTION_DOC = {
     "startup": "interpreter start-up + import of each loader command (runs with any loader section)",
     "seq": "load-seq: ours on the full FASTA (Mbp/s); both on a small genome with long gaps",
@@ -68,6 +68,7 @@ SECTION_DOC = {
     "bam": "BAM → track (genomedata-load-bam) vs bedtools genomecov -bg (benchmarks/sec_bam.py)",
     "limit": "physical limit: zlib.decompress of every stored chunk; plain file read",
     "segway": "Segway's access pattern: open+read per call, make_continuous_cells, itercontinuous scan",
+    "summary": "fused reductions vs pyBigWig's scan and raw libdeflate; zoomed 1,000-bin summaries",
 }
 FORMAT_LABEL = {"bg": "bedGraph", "fixed": "fixedStep", "var": "variableStep"}
 BLOCK = 1 << 20
@@ -1056,6 +1057,10 @@ class Bench:
         self.limit_processes(raws, r1, reps)
         rr.notes.append(f"{len(raws) / t_collect:,.0f} chunks/s incl. chunk_info")
         rf.notes.append(f"{mb(fbytes)}, {fbytes / 1e6 / rf.value(OURS):,.0f} MB/s")
+
+    def sec_summary(self) -> None:
+        from benchmarks import sec_summary
+        sec_summary.run(self)
 
     # -- driver ------------------------------------------------------------------------
     def run(self) -> None:

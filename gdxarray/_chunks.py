@@ -12,6 +12,7 @@ was skipped, archives open for writing) takes the ordinary PyTables path.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 import threading
@@ -19,6 +20,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from . import _kernels
 from . import format as fmt
 from ._native import INFLATE, INFLATE_ERRORS, UNSHUFFLE, address, inflate
 from .errors import CorruptChunkError
@@ -504,4 +506,95 @@ def forget(path: str) -> None:
     CHUNK_CACHE.clear()
 
 
-__all__ = ["CHUNK_CACHE", "LeafPlan", "forget", "inflated", "locate", "make_plan", "read_column"]
+
+
+# -- fused reductions: decode and reduce chunk by chunk, never a block ------------------
+def _fn_address(function) -> int | None:
+    return None if function is None else ctypes.cast(function, ctypes.c_void_p).value
+
+
+def reduce_column(leaf, plan: LeafPlan, col: int, spans, origin: int,
+                  edges: np.ndarray, acc: np.ndarray) -> bool:
+    """Add rows ``[a, b)`` of column *col*, for each ``(a, b)`` of *spans*, into the
+    bins of *acc* (see :mod:`gdxarray._kernels`); row r sits at position
+    ``origin + r`` of the bins' coordinates.
+
+    Each stored chunk is inflated, unshuffled and reduced by the C kernel, one
+    call per batch of chunks, in a per-thread scratch buffer that stays in
+    cache; chunks never written (NaN) are skipped without I/O.  Returns False
+    (adding nothing) when the kernel, libdeflate or some chunk's raw bytes are
+    unavailable: the caller then reduces decoded values.
+    """
+    kernel = _kernels.KERNEL
+    if kernel is None or (plan.compressed and INFLATE is None):
+        return False
+    cr = plan.chunk_rows
+    pieces = [(k, max(a, k * cr) - k * cr, min(b, (k + 1) * cr) - k * cr)
+              for a, b in spans if b > a for k in range(a // cr, (b - 1) // cr + 1)]
+    if not pieces:
+        return True
+    with HDF5_LOCK:
+        if not plan.listed:
+            nchunks = -(-int(leaf.shape[0]) // cr) * int(leaf.shape[1])
+            if (nchunks <= LIST_ON_FIRST_TOUCH or len(pieces) > LIST_THRESHOLD
+                    or len(plan.locations) * 100 > nchunks):
+                list_locations(leaf, plan)
+        locs = [locate(leaf, plan, k, col) for k, _, _ in pieces]
+    if any(loc is None for loc in locs):
+        return False
+    size = cr * fmt.CONTINUOUS_DTYPE.itemsize
+    scratch = _scratch("reduce", 2 * size)
+    unshuffle = _fn_address(UNSHUFFLE)
+    edges = np.ascontiguousarray(edges, dtype=np.int64)
+    nbins = edges.size - 1
+    if INFLATE is not None:
+        decompress, d = INFLATE.decoder()
+        inflate_fn = _fn_address(decompress)
+    else:
+        inflate_fn, d = None, None
+    rc = ctypes.c_int(0)
+    shuffle_flag = 2 if plan.shuffle else 0
+
+    def run(raw, parts, where, flags, offsets):
+        bad = kernel[1](inflate_fn, d, unshuffle, address(raw), address(parts), address(where),
+                        len(where), cr, flags, address(scratch), address(edges), nbins,
+                        address(acc), ctypes.byref(rc))
+        if bad >= 0:
+            raise _corrupt(plan, offsets[bad], INFLATE.reason(rc.value) if flags & 1
+                           else f"{int(parts.reshape(-1, 4)[bad, 1]):,} bytes where a chunk "
+                           f"holds {size:,}")
+
+    stored = [(p, loc) for p, loc in zip(pieces, locs) if loc[0] is not None]
+    if len(pieces) <= 4:  # a short range (the edge of a zoomed bin): through the chunk cache
+        for (k, r0, r1), loc in stored:
+            data = inflated(plan, loc)
+            parts = np.array([0, size, r0, r1], dtype=np.int64)
+            run(data, parts, np.array([origin + k * cr], dtype=np.int64), shuffle_flag, [loc[0]])
+        return True
+    flags = shuffle_flag | (1 if plan.compressed else 0)
+    for i in range(0, len(stored), _BATCH):
+        batch = stored[i:i + _BATCH]
+        offsets = [loc[0] for _, loc in batch]
+        nbytes = [loc[1] for _, loc in batch]
+        first = min(offsets)
+        span = max(o + nb for o, nb in zip(offsets, nbytes)) - first
+        parts = np.empty((len(batch), 4), dtype=np.int64)
+        if span <= 2 * sum(nbytes):  # written one after another: one read
+            raw = _scratch("raw", span)
+            _pread_exact(plan, raw, first)
+            parts[:, 0] = np.array(offsets, dtype=np.int64) - first
+        else:
+            raw = _scratch("raw", sum(nbytes))
+            pos = 0
+            for j, (o, nb) in enumerate(zip(offsets, nbytes)):
+                _pread_exact(plan, raw[pos:pos + nb], o)
+                parts[j, 0] = pos
+                pos += nb
+        parts[:, 1] = nbytes
+        parts[:, 2:] = [(r0, r1) for (_, r0, r1), _ in batch]
+        kk = np.array([k for (k, _, _), _ in batch], dtype=np.int64)
+        run(raw, parts, origin + kk * cr, flags, offsets)
+    return True
+
+__all__ = ["CHUNK_CACHE", "LeafPlan", "forget", "inflated", "locate", "make_plan", "read_column",
+           "reduce_column"]

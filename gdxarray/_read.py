@@ -362,4 +362,94 @@ def read_seq(chrom: ChromLayout, start: int, end: int) -> np.ndarray:
 
 
 __all__ = ["READ_POOL", "all_columns", "continuous_node", "empty", "normalize_columns",
-           "read_ahead", "read_continuous", "read_seq", "seq_node"]
+           "read_ahead", "read_continuous", "read_seq", "seq_node", "summarize"]
+
+
+# -- fused reductions ------------------------------------------------------------------
+#: Rows of one column per reduction task (a worker's share of a scan).
+SUMMARY_TASK_ROWS = 64 * fmt.CONTINUOUS_CHUNK_SHAPE[0]
+
+
+def summarize(chrom: ChromLayout, start: int, end: int, cols, ntracks: int,
+              edges: np.ndarray, *, threads: bool = True, zoom=None) -> np.ndarray:
+    """Per-bin statistics of the finite values of track columns *cols* in ``[start, end)``.
+
+    Returns a float64 accumulator ``(len(cols), len(edges) - 1, 5)`` (count,
+    sum, sum of squares, min, max; see :mod:`gdxarray._kernels`), bins
+    ``[edges[j], edges[j + 1])`` in chromosome coordinates.  Chunks are decoded
+    and reduced while in cache by the C kernel, spread over :data:`READ_POOL`;
+    nothing block-sized is allocated.  Gaps cost nothing.  *zoom* (a
+    :class:`gdxarray._zoom.Pyramid`, valid for this chromosome) answers whole
+    cells from the stored summaries, leaving only the bins' edges to decode.
+    """
+    from . import _kernels
+
+    cols = normalize_columns(cols, ntracks)
+    edges = np.ascontiguousarray(edges, dtype=np.int64)
+    nbins = max(0, edges.size - 1)
+    uniq, inverse = np.unique(cols, return_inverse=True)
+    acc = np.empty((uniq.size, nbins, 5), dtype=np.float64)
+    acc[...] = _kernels.empty_acc(nbins)
+    if nbins == 0 or uniq.size == 0:
+        return acc[inverse]
+    lo, hi = max(start, int(edges[0])), min(end, int(edges[-1]))
+    ranges = [(lo, hi)]
+    if zoom is not None:
+        ranges = zoom.answer(edges, uniq, acc, lo, hi)
+    # tasks: (supercontig, column index, column, row spans); long ranges split,
+    # short ones (a zoomed query's bin edges) grouped so a task has real work
+    tasks = []
+    step = SUMMARY_TASK_ROWS
+    for i, spans in _supercontig_spans(chrom, ranges):
+        groups, rows = [[]], 0
+        for a, b in spans:
+            for x in range(a, b, step):
+                y = min(b, x + step)
+                if rows + y - x > step and groups[-1]:
+                    groups.append([])
+                    rows = 0
+                groups[-1].append((x, y))
+                rows += y - x
+        for j, c in enumerate(uniq.tolist()):
+            tasks.extend((i, j, c, g) for g in groups if g)
+    if not tasks:
+        return acc[inverse]
+
+    def run(task):
+        i, j, c, spans = task
+        s0 = int(chrom.sc_starts[i])
+        j0 = max(0, int(np.searchsorted(edges, s0 + spans[0][0], side="right")) - 1)
+        j1 = int(np.searchsorted(edges, s0 + spans[-1][1], side="left"))
+        local = _kernels.empty_acc(j1 - j0)
+        sub = edges[j0:j1 + 1]
+        with HDF5_LOCK:
+            node, plan = _NODES.get(chrom, i, fmt.NODE_CONTINUOUS)
+        if node is None or c >= node.shape[1]:
+            return j, j0, local
+        if plan is None or not _chunks.reduce_column(node, plan, c, spans, s0, sub, local):
+            for a, b in spans:  # decoded values, reduced block by block
+                for x in range(a, b, 1 << 20):
+                    y = min(b, x + (1 << 20))
+                    block = read_continuous(chrom, s0 + x, s0 + y, [c], ntracks)[:, 0]
+                    _kernels.reduce_bins(block, s0 + x, sub, local)
+        return j, j0, local
+
+    if threads and len(tasks) > 1 and READ_POOL.workers > 1:
+        results = [f.result() for f in [READ_POOL.submit(run, t) for t in tasks]]
+    else:
+        results = [run(t) for t in tasks]
+    for j, j0, local in results:
+        _kernels.merge(acc[j, j0:j0 + local.shape[0]], local)
+    return acc[inverse]
+
+
+def _supercontig_spans(chrom: ChromLayout, ranges) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Sorted chromosome ranges as supercontig-relative row spans, per supercontig."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for r0, r1 in ranges:
+        for i in chrom.overlapping(r0, r1):
+            s0 = int(chrom.sc_starts[i])
+            a, b = max(r0, s0) - s0, min(r1, int(chrom.sc_ends[i])) - s0
+            if b > a:
+                out.setdefault(i, []).append((a, b))
+    return sorted(out.items())

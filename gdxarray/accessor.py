@@ -30,7 +30,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from . import _kernels
 from . import format as fmt
+from ._read import normalize_columns
 from .indexes import GenomeIndex
 from .errors import ChromosomeNotFoundError, GenomedataError
 
@@ -199,10 +201,10 @@ class GenomedataAccessor:
             out = {}
             for name, var in obj.data_vars.items():
                 if fmt.DIM_POSITION in var.dims and var.dtype.kind == "f":
-                    out[name] = _bin_array(var, edges, how)
+                    out[name] = _bin_array(var, edges, how, segments, size)
             result = xr.Dataset(out, attrs=obj.attrs)
         else:
-            result = _bin_array(obj, edges, how)
+            result = _bin_array(obj, edges, how, segments, size)
         result = result.assign_coords({fmt.COORD_CHROM: (fmt.DIM_BIN, chroms),
                                        "start": (fmt.DIM_BIN, starts), "end": (fmt.DIM_BIN, ends)})
         result.attrs.update({"bin_size": size, "bin_how": how})
@@ -267,9 +269,40 @@ def _bin_edges(segments: list[_Segment], size: int):
             cat(ends, np.int64))
 
 
+def _from_acc(acc: np.ndarray, how: str) -> np.ndarray:
+    """A (columns, bins, 5) accumulator of :mod:`gdxarray._kernels` -> (bins, columns)."""
+    count = acc[..., _kernels.COUNT].T
+    if how == "count":
+        return count.astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if how == "sum":
+            out = acc[..., _kernels.SUM].T.copy()
+        elif how == "min":
+            out = acc[..., _kernels.MIN].T.copy()
+        elif how == "max":
+            out = acc[..., _kernels.MAX].T.copy()
+        else:
+            mean = acc[..., _kernels.SUM].T / count
+            if how == "mean":
+                out = mean
+            else:
+                out = np.sqrt(np.maximum(acc[..., _kernels.SUM_SQUARES].T / count - mean * mean,
+                                         0.0))
+        return np.where(count > 0, out, np.nan)
+
+
 def _reduce_block(x: np.ndarray, local_edges: np.ndarray, how: str) -> np.ndarray:
     """Reduce rows ``[local_edges[k], local_edges[k+1])`` of a block (any trailing dims)."""
     shape = x.shape
+    if x.dtype == fmt.CONTINUOUS_DTYPE and _kernels.KERNEL is not None and local_edges.size > 1:
+        # float32 (what the archive holds): one fused pass per column
+        flat = x.reshape(shape[0], -1)
+        edges = np.ascontiguousarray(local_edges, dtype=np.int64)
+        acc = np.empty((flat.shape[1], edges.size - 1, 5))
+        acc[...] = _kernels.empty_acc(edges.size - 1)
+        for j in range(flat.shape[1]):
+            _kernels.reduce_bins(np.ascontiguousarray(flat[:, j]), 0, edges, acc[j])
+        return _from_acc(acc, how).reshape((edges.size - 1,) + shape[1:])
     x = np.asarray(x, dtype=np.float64).reshape(shape[0], -1)
     idx = np.asarray(local_edges[:-1], dtype=np.int64)
     if idx.size == 0:
@@ -299,12 +332,149 @@ def _reduce_block(x: np.ndarray, local_edges: np.ndarray, how: str) -> np.ndarra
     return out.reshape((idx.size,) + shape[1:])
 
 
-def _bin_array(arr: xr.DataArray, edges: np.ndarray, how: str) -> xr.DataArray:
-    other = [d for d in arr.dims if d != fmt.DIM_POSITION]
-    arr = arr.transpose(fmt.DIM_POSITION, *other)
+def _archive_view(arr: xr.DataArray):
+    """``(source, cols, scalar_track, position offset)`` when *arr* is a slice of the
+    genomedata engine's ``continuous`` exactly as stored (no dask, no arithmetic,
+    position first), so that bins can be reduced straight from the archive; else None."""
+    if arr.dims[:1] != (fmt.DIM_POSITION,) or arr.dtype != fmt.CONTINUOUS_DTYPE:
+        return None
+    data = arr.variable._data
+    while isinstance(data, (xr.core.indexing.MemoryCachedArray,
+                            xr.core.indexing.CopyOnWriteArray)):
+        data = data.array
+    from .backends.array import ContinuousArray, LazyGenomeArray
+
+    if type(data) is not LazyGenomeArray or type(data.array) is not ContinuousArray:
+        return None
+    key = data.key.tuple
+    if len(key) != 2 or type(key[0]) is not slice:
+        return None
+    start, _, step = key[0].indices(data.array.shape[0])
+    if step != 1:
+        return None
+    cols = key[1]
+    scalar = isinstance(cols, (int, np.integer))
+    if not scalar and not isinstance(cols, slice):
+        return None
+    if not hasattr(data.array.source, "summarize"):
+        return None
+    return data.array, normalize_columns([int(cols)] if scalar else cols, data.array.ntracks), \
+        scalar, start
+
+
+#: dask layers that only select or regroup stored values (anything else may change them)
+_PURE_LAYERS = ("getitem-", "rechunk-")
+
+
+def _dask_archive_view(arr: xr.DataArray):
+    """Like :func:`_archive_view` for a dask array: the engine's ``continuous``, opened
+    with ``chunks=``, then at most sliced or rechunked (a graph of the open_dataset
+    layers and getitem/rechunk layers only, position first); else None."""
     data = arr.data
+    graph = getattr(data, "dask", None)
+    if graph is None or arr.dtype != fmt.CONTINUOUS_DTYPE or arr.dims[:1] != (fmt.DIM_POSITION,):
+        return None
+    layers = getattr(graph, "layers", None)
+    if layers is None:
+        return None
+    originals = [k for k in layers if k.startswith("original-open_dataset-")]
+    opened = [k for k in layers if k.startswith("open_dataset-")]
+    if len(originals) != 1 or len(opened) != 1 or any(
+            k not in originals and k not in opened and not k.startswith(_PURE_LAYERS)
+            for k in layers):
+        return None
+    values = list(layers[originals[0]].values())
+    if len(values) != 1:
+        return None
+    inner = values[0]
+    from .backends.array import ContinuousArray, LazyGenomeArray
+
+    for _ in range(8):
+        if type(inner) is LazyGenomeArray:
+            break
+        inner = getattr(inner, "array", None)
+    if type(inner) is not LazyGenomeArray or type(inner.array) is not ContinuousArray:
+        return None
+    if any(k != slice(None) for k in inner.key.tuple):
+        return None
+    backend = inner.array
+    if not hasattr(backend.source, "summarize"):
+        return None
+    names = list(backend.source.tracknames())
+    if fmt.DIM_TRACK in arr.dims:
+        labels = [str(t) for t in np.asarray(arr.coords[fmt.DIM_TRACK].values).tolist()]
+        scalar = False
+    elif fmt.DIM_TRACK in arr.coords and arr.coords[fmt.DIM_TRACK].ndim == 0:
+        labels = [str(arr.coords[fmt.DIM_TRACK].values)]
+        scalar = True
+    else:
+        return None
+    if any(t not in names for t in labels) or len(arr.dims) != (1 if scalar else 2):
+        return None
+    return backend, np.array([names.index(t) for t in labels], dtype=np.int64), scalar, 0
+
+
+def _bin_lazily(view, segments: list[_Segment], size: int, how: str, nbins: int):
+    """A dask array of the bins, one task per few million positions of a chromosome,
+    each reducing its bins straight from the archive (see :func:`_bin_from_archive`)."""
+    import dask
+    import dask.array as da
+
+    backend, cols, scalar, _ = view
+    dtype = np.int64 if how == "count" else np.float64
+    per_task = max(1, (4 << 20) // size)
+    pieces = []
+    for seg in segments:
+        n = -(-len(seg) // size)
+        for k in range(0, n, per_task):
+            a = seg.start + k * size
+            b = min(seg.end, a + per_task * size)
+            sub = _Segment(seg.chrom, a, b, 0)
+            m = -(-(b - a) // size)
+            task = dask.delayed(_bin_from_archive, pure=False)(view, [sub], size, how)
+            pieces.append(da.from_delayed(task, shape=(m,) if scalar else (m, cols.size),
+                                          dtype=dtype))
+    if not pieces:
+        return da.zeros((0,) if scalar else (0, cols.size), dtype=dtype)
+    out = da.concatenate(pieces, axis=0)
+    assert out.shape[0] == nbins
+    return out
+
+
+def _bin_from_archive(view, segments: list[_Segment], size: int, how: str) -> np.ndarray:
+    """Bins straight from the archive: fused decode-and-reduce, zoom levels where valid."""
+    backend, cols, scalar, _ = view
+    parts = []
+    for seg in segments:
+        edges = np.append(np.arange(seg.start, seg.end, size, dtype=np.int64), seg.end)
+        if seg.chrom in backend.present:
+            acc = backend.source.summarize(seg.chrom, seg.start, seg.end, cols, backend.ntracks,
+                                           edges)
+        else:  # a chromosome the file lacks: all NaN
+            acc = np.empty((cols.size, edges.size - 1, 5))
+            acc[...] = _kernels.empty_acc(edges.size - 1)
+        parts.append(_from_acc(acc, how))
+    dtype = np.int64 if how == "count" else np.float64
+    out = np.concatenate(parts) if parts else np.empty((0, cols.size), dtype=dtype)
+    return out[:, 0] if scalar else out
+
+
+def _bin_array(arr: xr.DataArray, edges: np.ndarray, how: str, segments=None,
+               size: int | None = None) -> xr.DataArray:
+    other = [d for d in arr.dims if d != fmt.DIM_POSITION]
+    view = lazy_view = None
+    if segments is not None:
+        view = _archive_view(arr)
+        if view is None:
+            lazy_view = _dask_archive_view(arr)
+    arr = arr.transpose(fmt.DIM_POSITION, *other)
+    data = arr.data if view is None and lazy_view is None else None
     nbins = edges.size - 1
-    if hasattr(data, "dask") or type(data).__module__.startswith("dask"):
+    if view is not None:
+        reduced = _bin_from_archive(view, segments, size, how)
+    elif lazy_view is not None:
+        reduced = _bin_lazily(lazy_view, segments, size, how, nbins)
+    elif hasattr(data, "dask") or type(data).__module__.startswith("dask"):
         import dask.array as da
 
         # move every chunk boundary forward onto the next bin edge

@@ -84,6 +84,40 @@ class IndexSupercontigRow(tables.IsDescription):
     number = tables.Int64Col(pos=2)
 
 
+# --- gdxarray's zoom levels (file and directory archives) ------------------
+#: Per-chromosome cell summaries written by close-data, per track and per cell
+#: ``[k * width, (k + 1) * width)`` of the finest width (aligned to coordinate 0;
+#: the last cell ends at the chromosome end): ``gdxarray_zoom_<width>``, float64
+#: ``(3, ntracks, ncells)`` (count, sum, sum of squares of the finite values) and
+#: ``gdxarray_zoom_<width>_range``, float32 ``(2, ntracks, ncells)`` (min, max;
+#: +inf/-inf where a cell has none; exact in float32, and half the bytes).  The
+#: coarser widths are exact sums of these cells, made when read.  They live in
+#: the group of the chromosome's first supercontig (lowest start), not in the
+#: chromosome group: the reference takes every child of a chromosome group for a
+#: supercontig (``for group in h5group``) and fails on a Leaf there, but it only
+#: looks up ``seq``/``continuous`` by name inside a supercontig group.
+ZOOM_PREFIX = "gdxarray_zoom_"
+ZOOM_RANGE_SUFFIX = "_range"
+#: Cell widths, finest (the stored one) first; each divides the next.
+ZOOM_WIDTHS = (10_000, 100_000, 1_000_000)
+#: Chromosomes shorter than this get no zoom levels (decoding them whole is cheap,
+#: and a scaffold assembly would get tens of thousands of nodes).
+ZOOM_MIN_LENGTH = 1_000_000
+#: Attributes of the zoom arrays: the track names they summarise and copies of
+#: the chromosome's ``num_datapoints`` and ``sums`` when they were built.  They
+#: are valid only while the chromosome is clean and all three still match (a
+#: writer that changed the data and its statistics leaves them different).
+ATTR_ZOOM_TRACKNAMES = "gdxarray_tracknames"
+ATTR_ZOOM_COUNTS = "gdxarray_num_datapoints"
+ATTR_ZOOM_SUMS = "gdxarray_sums"
+ZOOM_FILTERS = tables.Filters(complevel=1, complib="zlib", shuffle=True)
+
+
+def zoom_node_name(width: int, part: str = "") -> str:
+    """``gdxarray_zoom_<width>`` (count, sum, sum of squares); *part* ``"range"``: min, max."""
+    return f"{ZOOM_PREFIX}{int(width)}" + (ZOOM_RANGE_SUFFIX if part == "range" else "")
+
+
 # --- dtypes, atoms, chunks, filters ---------------------------------------
 CONTINUOUS_DTYPE = np.dtype(np.float32)
 SEQ_DTYPE = np.dtype(np.uint8)

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from . import _read
+from . import _read, _zoom
 from . import format as fmt
 from .bigwig import BigWigSource
 from .errors import MissingContinuousData, ReadOnlyError, UnsupportedError
@@ -131,6 +131,16 @@ class ArchiveSource:
     def read_seq(self, name: str, start: int, end: int) -> np.ndarray:
         return _read.read_seq(self.archive.chrom(name), start, end)
 
+    def summarize(self, name: str, start: int, end: int, cols, ntracks: int,
+                  edges: np.ndarray, *, zoom: bool = True) -> np.ndarray:
+        """Per-bin statistics accumulator ``(len(cols), nbins, 5)`` (see :func:`_read.summarize`):
+        whole zoom cells from the stored pyramid while it is valid (*zoom*), the rest decoded."""
+        pyramid = None
+        if zoom and edges.size > 1 and int(edges[-1]) - int(edges[0]) >= 2 * fmt.ZOOM_WIDTHS[0]:
+            pyramid = _zoom.pyramid(self.archive, name)
+        return _read.summarize(self.archive.chrom(name), start, end, cols, ntracks, edges,
+                               zoom=pyramid)
+
     def continuous_array(self, name: str, i: int):
         """The stored ``continuous`` EArray of supercontig *i* (MissingContinuousData if none)."""
         with HDF5_LOCK:
@@ -177,6 +187,28 @@ class ArchiveSource:
         self.archive.close()
 
 
+def summarize(source, name: str, start: int, end: int, cols, ntracks: int,
+              edges: np.ndarray, *, zoom: bool = True) -> np.ndarray:
+    """Per-bin statistics of any source: its fused reduction, or decoded blocks reduced."""
+    if hasattr(source, "summarize"):
+        return source.summarize(name, start, end, cols, ntracks, edges, zoom=zoom)
+    from . import _kernels
+
+    cols = _read.normalize_columns(cols, ntracks)
+    acc = np.empty((cols.size, max(0, edges.size - 1), 5))
+    acc[...] = _kernels.empty_acc(acc.shape[1])
+    lo, hi = max(start, int(edges[0])), min(end, int(edges[-1]))
+    layout = source.chrom(name)
+    for i in layout.overlapping(lo, hi):
+        a, b = max(lo, int(layout.sc_starts[i])), min(hi, int(layout.sc_ends[i]))
+        for x in range(a, b, 1 << 20):
+            y = min(b, x + (1 << 20))
+            block = source.read_continuous(name, x, y, cols, ntracks)
+            for j in range(cols.size):
+                _kernels.reduce_bins(np.ascontiguousarray(block[:, j]), x, edges, acc[j])
+    return acc
+
+
 def open_source(path: str | os.PathLike, mode: str = "r") -> ArchiveSource | BigWigSource:
     """The source for an archive (file or directory) or a bigWig file, by content."""
     kind = detect_layout(path)
@@ -187,4 +219,4 @@ def open_source(path: str | os.PathLike, mode: str = "r") -> ArchiveSource | Big
     return ArchiveSource(path, mode, layout=kind)
 
 
-__all__ = ["ArchiveSource", "BigWigSource", "open_source"]
+__all__ = ["ArchiveSource", "BigWigSource", "open_source", "summarize"]

@@ -97,4 +97,140 @@ def nan_stats(ntracks: int) -> dict[str, np.ndarray]:
     return out
 
 
-__all__ = ["STAT_VARS", "combine", "nan_stats", "source_stats"]
+
+# -- summaries of ranges and bins (Chromosome.summary, Genome.summary) ----------------------
+#: What ``summary(stats=...)`` can ask for: the accumulated ones and three derived.
+SUMMARY_STATS = ("count", "sum", "sum_squares", "min", "max", "mean", "var", "std")
+DEFAULT_SUMMARY_STATS = ("count", "sum", "sum_squares", "min", "max")
+
+
+def check_summary_stats(stats) -> tuple[str, ...]:
+    """*stats* as a tuple of names; ValueError for an unknown one."""
+    stats = (stats,) if isinstance(stats, str) else tuple(stats)
+    bad = [s for s in stats if s not in SUMMARY_STATS]
+    if bad or not stats:
+        raise ValueError(f"unknown statistic(s) {bad or stats}: choose from "
+                         f"{', '.join(SUMMARY_STATS)}")
+    return stats
+
+
+def bin_edges(start: int, end: int, bins: int | None = None,
+              bin_size: int | None = None) -> np.ndarray:
+    """Bin edges over ``[start, end)``: one bin; *bins* bins as pyBigWig's ``nBins``
+    (bin i starts at ``start + (end - start) * i // bins``); or bins of *bin_size*
+    bases from *start* (the last one shorter)."""
+    if bins is not None and bin_size is not None:
+        raise ValueError("give bins (a number of bins) or bin_size, not both")
+    if bins is not None:
+        bins = int(bins)
+        if bins < 1:
+            raise ValueError(f"bins must be >= 1, got {bins}")
+        return start + (np.arange(bins + 1, dtype=np.int64) * (end - start)) // bins
+    if bin_size is not None:
+        bin_size = int(bin_size)
+        if bin_size < 1:
+            raise ValueError(f"bin_size must be >= 1, got {bin_size}")
+        return np.append(np.arange(start, end, bin_size, dtype=np.int64), end) if end > start \
+            else np.array([start, end], dtype=np.int64)
+    return np.array([start, end], dtype=np.int64)
+
+
+class Summary:
+    """Statistics of the finite values of some tracks over a range, or per bin.
+
+    ``s["mean"]`` or ``s.mean``: float64 arrays of shape ``(ntracks,)`` (no bins)
+    or ``(nbins, ntracks)``, columns in the order of ``s.tracks``; ``count`` is
+    int64.  Where a bin holds no finite value, ``count`` is 0, ``sum`` and
+    ``sum_squares`` 0, and ``min``, ``max``, ``mean``, ``var``, ``std`` NaN.
+    ``var``/``std`` are the population variance and deviation.  ``s.chrom``,
+    ``s.start``, ``s.end``: where (per bin: arrays).  ``s.to_xarray()`` gives
+    a Dataset (dims ``bin``, ``track``); ``dict(s)`` the requested statistics.
+    """
+
+    def __init__(self, acc: np.ndarray, tracks: list[str], stats: tuple[str, ...],
+                 chrom, start, end, binned: bool) -> None:
+        # acc: (ntracks, nbins, 5) float64 (count, sum, sum_squares, min, max)
+        self._acc = acc
+        self.tracks = list(tracks)
+        self.stats = tuple(stats)
+        self.chrom, self.start, self.end = chrom, start, end
+        self.binned = binned
+
+    def _base(self, k: int) -> np.ndarray:
+        v = self._acc[:, :, k].T  # (nbins, ntracks)
+        return v if self.binned else v[0]
+
+    @property
+    def count(self) -> np.ndarray:
+        return self._base(0).astype(np.int64)
+
+    @property
+    def sum(self) -> np.ndarray:
+        return self._base(1).copy()
+
+    @property
+    def sum_squares(self) -> np.ndarray:
+        return self._base(2).copy()
+
+    @property
+    def min(self) -> np.ndarray:
+        return np.where(self._base(0) > 0, self._base(3), np.nan)
+
+    @property
+    def max(self) -> np.ndarray:
+        return np.where(self._base(0) > 0, self._base(4), np.nan)
+
+    @property
+    def mean(self) -> np.ndarray:
+        n = self._base(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(n > 0, self._base(1) / n, np.nan)
+
+    @property
+    def var(self) -> np.ndarray:
+        n = self._base(0)
+        mean = self.mean
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(n > 0, np.maximum(self._base(2) / n - mean * mean, 0.0), np.nan)
+
+    @property
+    def std(self) -> np.ndarray:
+        return np.sqrt(self.var)
+
+    def __getitem__(self, stat: str) -> np.ndarray:
+        if stat not in SUMMARY_STATS:
+            raise KeyError(stat)
+        return getattr(self, stat)
+
+    def keys(self) -> tuple[str, ...]:
+        return self.stats
+
+    def __iter__(self):
+        return iter(self.stats)
+
+    def __len__(self) -> int:
+        return len(self.stats)
+
+    def to_xarray(self):
+        """The requested statistics as an :class:`xarray.Dataset`: dims ``track``
+        (and ``bin``, with coordinates ``chrom``, ``start``, ``end``)."""
+        import xarray as xr
+
+        dims = ("bin", fmt.DIM_TRACK) if self.binned else (fmt.DIM_TRACK,)
+        coords = {fmt.DIM_TRACK: self.tracks}
+        if self.binned:
+            chrom = np.broadcast_to(np.asarray(self.chrom), np.shape(self.start))
+            coords.update({"chrom": ("bin", np.array(chrom)), "start": ("bin", self.start),
+                           "end": ("bin", self.end)})
+        return xr.Dataset({stat: (dims, self[stat]) for stat in self.stats}, coords=coords,
+                          attrs={} if self.binned else {"chrom": str(self.chrom),
+                                                        "start": int(self.start),
+                                                        "end": int(self.end)})
+
+    def __repr__(self) -> str:
+        where = (f"{len(self.start)} bins" if self.binned else f"{self.chrom}:{self.start}-{self.end}")
+        return f"<Summary {where}, tracks {self.tracks}, stats {list(self.stats)}>"
+
+
+__all__ = ["DEFAULT_SUMMARY_STATS", "STAT_VARS", "SUMMARY_STATS", "Summary", "bin_edges",
+           "check_summary_stats", "combine", "nan_stats", "source_stats"]

@@ -410,6 +410,45 @@ def read_incomplete(attrs: tables.AttributeSet) -> list[str]:
     return [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[fmt.ATTR_INCOMPLETE]) if len(v)]
 
 
+def zoom_group(h5: tables.File, layout: "ChromLayout") -> tables.Group | None:
+    """The group holding a chromosome's zoom arrays: its first supercontig's (or None)."""
+    return h5.get_node(layout.sc_path(0)) if layout.sc_names else None
+
+
+def read_zoom_widths(chrom_group: tables.Group, group: tables.Group | None,
+                     tracknames: list[str]) -> list[int]:
+    """The zoom widths a chromosome answers (``format.ZOOM_WIDTHS``) when the cell
+    arrays in *group* (see :func:`zoom_group`) match its current statistics and
+    *tracknames*; the caller checks the dirty flag.  Empty when there are none,
+    or they are stale."""
+    if group is None:
+        return []
+    attrs = chrom_group._v_attrs
+    names = attrs._v_attrnames
+    if "num_datapoints" not in names or "sums" not in names:
+        return []
+    width = fmt.ZOOM_WIDTHS[0]
+    cells, ranges = fmt.zoom_node_name(width), fmt.zoom_node_name(width, "range")
+    if cells not in group or ranges not in group:
+        return []
+    node = group._f_get_child(cells)
+    za = node._v_attrs
+    znames = za._v_attrnames
+    if any(a not in znames for a in (fmt.ATTR_ZOOM_TRACKNAMES, fmt.ATTR_ZOOM_COUNTS,
+                                     fmt.ATTR_ZOOM_SUMS)):
+        return []
+    stored = [fmt.decode_trackname(v) for v in np.atleast_1d(za[fmt.ATTR_ZOOM_TRACKNAMES])]
+    shape = tuple(int(n) for n in node.shape)
+    other = tuple(int(n) for n in group._f_get_child(ranges).shape)
+    if (stored != list(tracknames) or len(shape) != 3 or shape[:2] != (3, len(tracknames))
+            or other != (2,) + shape[1:]
+            or not np.array_equal(np.asarray(za[fmt.ATTR_ZOOM_COUNTS]),
+                                  np.asarray(attrs["num_datapoints"]))
+            or not np.array_equal(np.asarray(za[fmt.ATTR_ZOOM_SUMS]), np.asarray(attrs["sums"]))):
+        return []
+    return list(fmt.ZOOM_WIDTHS)
+
+
 def read_format_version(h5: tables.File) -> int | None:
     """``genomedata_format_version`` of one file (None when absent: v0 or empty)."""
     attrs = h5.root._v_attrs
@@ -756,9 +795,14 @@ class Archive:
         def read():
             attrs = self.chrom_attrs(name)
             names = attrs._v_attrnames
-            return {"dirty": read_dirty(attrs), "incomplete": read_incomplete(attrs),
+            dirty = read_dirty(attrs)
+            h5 = self.chrom_file(name).acquire()
+            layout = self.chrom(name)
+            zoom = [] if dirty else read_zoom_widths(
+                h5.get_node(layout.where), zoom_group(h5, layout), read_tracknames(h5.root._v_attrs))
+            return {"dirty": dirty, "incomplete": read_incomplete(attrs),
                     "stats": {stat: (np.asarray(attrs[stat]) if stat in names else None)
-                              for stat in fmt.STAT_NAMES}}
+                              for stat in fmt.STAT_NAMES}, "zoom": zoom}
 
         return self.chrom_file(name).cached(("state", name), read)
 
@@ -769,6 +813,12 @@ class Archive:
     def incomplete_tracks(self, name: str) -> list[str]:
         """Tracks whose last load into chromosome *name* failed part-way."""
         return list(self._state(name)["incomplete"])
+
+    def zoom_widths(self, name: str) -> list[int]:
+        """Cell widths of chromosome *name*'s valid zoom levels (none while it is
+        dirty, or when they no longer match its data)."""
+        state = self._state(name)
+        return [] if state["dirty"] else list(state["zoom"])
 
     def chrom_stats(self, name: str) -> dict[str, np.ndarray | None]:
         """The close-data statistics stored on chromosome *name* (None where absent)."""
@@ -839,5 +889,6 @@ def write_index(h5: tables.File, layouts: list[ChromLayout]) -> None:
 __all__ = sorted([
     "HDF5_LOCK", "Archive", "ChromLayout", "FileManager", "LayoutTable", "detect_layout",
     "is_bigwig", "is_genomedata", "read_dirty", "read_format_version", "read_incomplete",
-    "read_tracknames", "release_read_handles", "release_read_handles_everywhere", "write_index",
+    "read_tracknames", "read_zoom_widths", "release_read_handles",
+    "release_read_handles_everywhere", "write_index", "zoom_group",
 ])

@@ -20,6 +20,7 @@ from ..errors import IncompleteTrackError
 from ..store import (
     HDF5_LOCK, Archive, ChromLayout, read_dirty, read_incomplete, read_tracknames, write_index,
 )
+from . import zoom as _zoom
 from ._direct_io import ColumnChunks
 from ._common import (
     borrow, chrom_group, continuous_of, iter_layouts, release, root_attrs, say, set_dirty,
@@ -74,7 +75,8 @@ class _Presence:
         self.add(rows)
 
 
-def _scan_supercontig(earray, ncols: int, mins, maxs, sums, sums_squares, counts) -> _Presence:
+def _scan_supercontig(earray, ncols: int, mins, maxs, sums, sums_squares, counts,
+                      zoom=None, origin: int = 0) -> _Presence:
     """Accumulate one supercontig's statistics; return where any track is present.
 
     Reads whole chunks (blocks of chunks x all tracks, never a whole track);
@@ -96,6 +98,9 @@ def _scan_supercontig(earray, ncols: int, mins, maxs, sums, sums_squares, counts
                        if (v := io.read(k, col)) is not None]
             if not got:
                 continue
+            if zoom is not None:  # the zoom cells, from the same decoded chunks
+                for slot, v in got:
+                    zoom.add(col, origin + (k0 + slot) * rows, v)
             values = got[0][1] if len(got) == 1 else np.concatenate([v for _, v in got])
             finite = np.isfinite(values)
             kept = values[finite]
@@ -168,8 +173,10 @@ def _chunks(presences: list[_Presence], layout: ChromLayout) -> list[tuple[np.nd
     return out
 
 
-def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = False) -> None:
-    """Write the statistics and chunk attributes of one chromosome; clear dirty."""
+def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = False,
+                     zoom: bool = True) -> None:
+    """Write the statistics, chunk attributes and (with *zoom*) zoom levels of one
+    chromosome; clear dirty."""
     with HDF5_LOCK:
         group = chrom_group(layout)
         incomplete = read_incomplete(group._v_attrs)
@@ -185,6 +192,7 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
             set_dirty(group, False)
             return
         earrays = [continuous_of(layout, i) for i in range(len(layout.sc_names))]
+    zoom = _zoom.builder_for(layout, ntracks) if zoom else None
     say(verbose, f"writing metadata for {layout.name}")
     mins = np.full(ntracks, np.inf)
     maxs = np.full(ntracks, -np.inf)
@@ -192,12 +200,13 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
     sums_squares = np.zeros(ntracks)
     counts = np.zeros(ntracks, dtype=np.int64)
     presences = []
-    for earray in earrays:
+    for i, earray in enumerate(earrays):
         ncols = 0 if earray is None else min(int(earray.shape[1]), ntracks)
         # views: a supercontig lacking columns (never the case for archives
         # written by the tools) contributes nothing to them
         presences.append(_scan_supercontig(earray, ncols, mins[:ncols], maxs[:ncols],
-                                           sums[:ncols], sums_squares[:ncols], counts[:ncols]))
+                                           sums[:ncols], sums_squares[:ncols], counts[:ncols],
+                                           zoom, int(layout.sc_starts[i])))
     chunks = _chunks(presences, layout)
     with HDF5_LOCK:
         h5 = layout.file.acquire()
@@ -208,6 +217,7 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
         attrs = group._v_attrs
         for name, value in zip(fmt.STAT_NAMES, (mins, maxs, sums, sums_squares, counts)):
             attrs[name] = value
+        _zoom.write(h5, layout, zoom, tracknames, counts, sums)
         set_dirty(group, False)
 
 
@@ -245,17 +255,18 @@ def add_track_statistics(archive: Archive, name: str, trackname: str,
     return True
 
 
-def close_archive(archive: Archive, *, verbose: bool = False) -> None:
+def close_archive(archive: Archive, *, verbose: bool = False, zoom: bool = True) -> None:
     """close-data on an archive opened ``r+`` (see :func:`close_data`)."""
     failures: list[IncompleteTrackError] = []
     layouts = []
     for layout in iter_layouts(archive):
         layouts.append(layout)
         with HDF5_LOCK:
-            dirty = read_dirty(chrom_group(layout)._v_attrs)
+            group = chrom_group(layout)
+            dirty = read_dirty(group._v_attrs) or (zoom and _zoom.missing(group, layout, archive))
         if dirty:
             try:
-                close_chromosome(archive, layout, verbose=verbose)
+                close_chromosome(archive, layout, verbose=verbose, zoom=zoom)
             except IncompleteTrackError as exc:
                 failures.append(exc)
         release(archive, layout)
@@ -272,12 +283,14 @@ def close_archive(archive: Archive, *, verbose: bool = False) -> None:
                                    "chromosome(s) with incomplete tracks)")
 
 
-def close_data(gdfilename: str | os.PathLike, verbose: bool = False) -> None:
+def close_data(gdfilename: str | os.PathLike, verbose: bool = False, *, zoom: bool = True) -> None:
     """Compute the statistics of every dirty chromosome and mark it clean.
 
     Writes ``mins``, ``maxs``, ``sums``, ``sums_squares``, ``num_datapoints``
     (finite values only) per chromosome and ``chunk_starts``/``chunk_ends``
-    per supercontig, as the reference does.
+    per supercontig, as the reference does; with *zoom* (the default), also the
+    zoom levels of every chromosome of at least ``format.ZOOM_MIN_LENGTH`` bases
+    (and of clean ones that lack valid levels): see ``docs/format.md``.
 
     Raises
     ------
@@ -290,7 +303,7 @@ def close_data(gdfilename: str | os.PathLike, verbose: bool = False) -> None:
     >>> close_data("hg19.genomedata")  # doctest: +SKIP
     """
     with borrow(gdfilename) as archive:
-        close_archive(archive, verbose=verbose)
+        close_archive(archive, verbose=verbose, zoom=zoom)
 
 __all__ = [
     "CHUNK_GAP",
