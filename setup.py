@@ -7,5 +7,5 @@ still succeeds and reductions use numpy (same results, slower).
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("gdxarray._reduce", ["gdxarray/_reduce.c"],
+setup(ext_modules=[Extension("gdxarray._reduce", ["gdxarray/_reduce.c", "gdxarray/_parse.c"],
                              extra_compile_args=["-O3", "-std=gnu11"], optional=True)])

@@ -313,7 +313,7 @@ class Bench:
             for t, gz in variants:
                 path = ds.tracks[t]["gz" if gz else "plain"]
                 label = f"load-data {FORMAT_LABEL[t]} ({'gzip' if gz else 'plain'})"
-                row = self.res.row(f"load_{t}_{int(gz)}", label, "load", target=("ref", 0.5))
+                row = self.res.row(f"load_{t}_{int(gz)}", label, "load", target=("ref", 0.4))
                 mem = self.res.row(f"mem_load_{t}_{int(gz)}", f"peak RSS: {label}", "memory",
                                    kind="mem", target=("mem", bound))
                 raw = ds.size_of(ds.tracks[t]["plain"])

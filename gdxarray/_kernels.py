@@ -13,6 +13,9 @@ than the numpy fallback's five passes (isfinite, where, sum, dot, min/max);
 computes the same statistics with numpy (sums may differ in the last bits:
 both accumulate in float64, in different orders).
 
+Also the decimal-float parser of the same extension (``gdxarray/_parse.c``,
+:data:`PARSE_FLOATS`), used by the text parsers for the common number forms.
+
 May import: nothing of gdxarray but :mod:`gdxarray._native` (the lowest room).
 """
 
@@ -137,5 +140,42 @@ def reduce_array(x: np.ndarray) -> np.ndarray:
 KERNEL = _self_test(_load())
 
 
-__all__ = ["COUNT", "KERNEL", "MAX", "MIN", "STATS", "SUM", "SUM_SQUARES", "empty_acc",
+def _load_parser():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in sorted(glob.glob(os.path.join(here, "_reduce*.so"))):
+        try:
+            f = ctypes.CDLL(path).gd_parse_floats
+        except (OSError, AttributeError):
+            continue
+        f.restype = None
+        f.argtypes = (ctypes.c_void_p,) * 3 + (ctypes.c_int64,) + (ctypes.c_void_p,) * 2
+        return f
+    return None
+
+
+def _parser_self_test(f):
+    if f is None:
+        return None
+    tokens = [b"1.5", b"-0.25", b"12", b"+3.", b".5", b"1e3", b"2.5E-2", b"nan", b"1.2.3", b"-0",
+              b"0.1", b"3.4028236e38", b"123456789012345678"]
+    text = b" ".join(tokens)
+    buf = np.frombuffer(text, dtype=np.uint8)
+    lengths = np.array([len(t) for t in tokens], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+    ends = starts + lengths
+    out = np.zeros(len(tokens), dtype=np.float32)
+    ok = np.zeros(len(tokens), dtype=np.uint8)
+    f(address(buf), address(starts), address(ends), len(tokens), address(out), address(ok))
+    expect_ok = [1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0]
+    expect = [np.float32(float(t)) if k else 0 for t, k in zip(tokens, expect_ok)]
+    good = ok.tolist() == expect_ok and all(
+        (o == x and np.signbit(o) == np.signbit(x)) for o, x, k in zip(out, expect, expect_ok) if k)
+    return f if good else None
+
+
+#: ``gd_parse_floats`` (decimal fields to float32, common forms), or None.
+PARSE_FLOATS = _parser_self_test(_load_parser())
+
+
+__all__ = ["COUNT", "KERNEL", "MAX", "MIN", "PARSE_FLOATS", "STATS", "SUM", "SUM_SQUARES", "empty_acc",
            "merge", "reduce_array", "reduce_bins"]

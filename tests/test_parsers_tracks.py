@@ -66,7 +66,13 @@ class TestBedGraph:
             assert (np.isnan(value) and np.isnan(expected)) or value == expected, token
         assert np.signbit(np.float32(got[tokens.index("-0")]))
 
-    def test_many_random_values_match_python(self, tmp_path):
+    @pytest.mark.parametrize("c_parser", [True, False], ids=["c", "numpy"])
+    def test_many_random_values_match_python(self, tmp_path, monkeypatch, c_parser):
+        from gdxarray.parsers import _vec
+        if c_parser and _vec.PARSE_FLOATS is None:
+            pytest.skip("the C extension is not built (numpy path only)")
+        if not c_parser:
+            monkeypatch.setattr(_vec, "PARSE_FLOATS", None)
         rng = np.random.default_rng(3)
         values = rng.normal(size=5000) * 10.0 ** rng.integers(-8, 8, 5000)
         formats = ["%g", "%.3f", "%e", "%.17g", "%.9g", "%.1E"]

@@ -20,6 +20,9 @@ import re
 
 import numpy as np
 
+from .._kernels import PARSE_FLOATS
+from .._native import address
+
 __all__ = [
     "Fields",
     "block_arrays",
@@ -283,6 +286,22 @@ def parse_floats(arr: np.ndarray, words: np.ndarray, starts: np.ndarray, ends: n
     n = len(starts)
     if n == 0:
         return np.empty(0, dtype=np.float32), np.zeros(0, dtype=bool)
+    if PARSE_FLOATS is not None and arr.flags.c_contiguous:
+        # the C parser: one pass per field for the common forms (about 8x the SWAR path)
+        values = np.empty(n, dtype=np.float32)
+        done = np.empty(n, dtype=np.uint8)
+        s = np.ascontiguousarray(starts, dtype=np.int64)
+        e = np.ascontiguousarray(ends, dtype=np.int64)
+        PARSE_FLOATS(address(arr), address(s), address(e), n, address(values), address(done))
+        ok = done.view(bool)
+        rest = np.flatnonzero(done == 0)
+        if len(rest) == 0:
+            return values, ok
+        if len(rest) < _FEW:
+            _slow_floats(arr, starts, ends, rest, values, ok)
+        else:
+            values[rest], ok[rest] = _general_floats(arr, words, starts[rest], ends[rest], None)
+        return values, ok
     length = ends - starts
     short = length <= 8
     if short.all():
