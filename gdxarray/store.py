@@ -176,6 +176,9 @@ def _settled(stamp: tuple) -> bool:
     return time.time_ns() - max(stamp[4], stamp[5]) >= META_MIN_AGE_NS
 
 
+_UNSET = object()
+
+
 class FileMeta:
     """What has been read of one version of a read-only file (see :func:`file_meta`)."""
 
@@ -186,11 +189,10 @@ class FileMeta:
 
     def get(self, key, read):
         """The cached value of *key*, or ``read()`` (cached) on first use."""
-        try:
-            return self.values[key]
-        except KeyError:
+        value = self.values.get(key, _UNSET)
+        if value is _UNSET:  # (outside an except block: read()'s errors carry no KeyError)
             value = self.values[key] = read()
-            return value
+        return value
 
 
 #: File versions remembered per process.  Opening an archive read-only costs
@@ -845,6 +847,7 @@ class Archive:
         cached = self._tracknames.get(strict)
         if cached is None:
             names: list[str] | None = None
+            first: FileManager | None = None
             with HDF5_LOCK:
                 for manager in self.genome_files():
                     these = manager.cached(
@@ -856,11 +859,12 @@ class Archive:
                             break
                         continue
                     if names is None:
-                        names = these
+                        names, first = these, manager
                     elif these != names:
-                        raise GenomedataError(
-                            f"{manager.path}: track names {these} differ from the other "
-                            f"chromosome files' {names}")
+                        raise DamagedArchiveError(
+                            f"{manager.path}: track names {these} differ from {first.path}'s "
+                            f"{names} (every chromosome file of a directory archive holds "
+                            "the same)")
             cached = self._tracknames[strict] = names or []
         return list(cached)
 
