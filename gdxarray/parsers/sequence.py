@@ -434,9 +434,13 @@ def read_agp(source: Source, *, name: str | None = None) -> Iterator[SeqRecord]:
                     raise bad(f"{what} {token.strip()[:40].decode()} is {_BOUND}")
             if begin > end:
                 raise bad(f"object_beg {begin} > object_end {end}")
-            if _positive_int(fields[3].strip()) is None:
+            part = _positive_int(fields[3].strip())
+            if part is None:
                 raise bad(f"part_number {_text(fields[3], shown, line, 'part_number')[:40]!r} "
                           "is not a positive integer")
+            if _too_large(part):
+                raise bad(f"part_number {fields[3].strip()[:40].decode()} is more than "
+                          f"{MAX_COORDINATE:,}: no object has that many parts")
             kind_text = _text(kind, shown, line, "component type")
             if kind_text not in AGP_COMPONENT_TYPES:
                 raise bad(f"unknown component type {kind_text!r} (valid: "

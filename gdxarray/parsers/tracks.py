@@ -381,7 +381,7 @@ class _TextParser:
         token = self._token(int(starts[i]), int(ends[i]))
         if token.startswith("-") and token[1:].isdigit():
             return int(row_lines[i]), f"negative {what} {token}"
-        if token.isdigit():
+        if token.removesuffix("...").isdigit():  # (long tokens come cut)
             shown = token[:40] + ("..." if len(token) > 40 else "")
             return int(row_lines[i]), (f"{what} {shown} is too large (more than "
                                        f"{MAX_COORDINATE:,}, the largest coordinate the "
