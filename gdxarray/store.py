@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import bisect
 import os
+import re
 import sys
 import threading
 import time
@@ -244,8 +245,6 @@ def hdf5_reason(exc: BaseException) -> str:
 
 def open_error(path: str, mode: str, exc: BaseException) -> GenomedataError:
     """The GenomedataError for a file HDF5 would not open, in plain words."""
-    import re
-
     text = str(exc)
     if "unable to lock file" in text:
         what = ("it is being written" if mode == "r" else
