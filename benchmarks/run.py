@@ -52,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 
 SECTIONS = ("seq", "load", "small", "e2e", "close", "reads", "scan", "dask", "xarray", "size",
-            "limit", "bam", "segway", "summary")
+            "limit", "bam", "segway", "summary", "robust")
 SECTION_DOC = {
     "startup": "interpreter start-up + import of each loader command (runs with any loader section)",
     "seq": "load-seq: ours on the full FASTA (Mbp/s); both on a small genome with long gaps",
@@ -69,6 +69,7 @@ SECTION_DOC = {
     "limit": "physical limit: zlib.decompress of every stored chunk; plain file read",
     "segway": "Segway's access pattern: open+read per call, make_continuous_cells, itercontinuous scan",
     "summary": "fused reductions vs pyBigWig's scan and raw libdeflate; zoomed 1,000-bin summaries",
+    "robust": "shuffled bedGraph load (memory bound); re-opening an archive",
 }
 FORMAT_LABEL = {"bg": "bedGraph", "fixed": "fixedStep", "var": "variableStep"}
 BLOCK = 1 << 20
@@ -983,6 +984,10 @@ class Bench:
 
     def sec_segway(self) -> None:
         from benchmarks import sec_segway; sec_segway.run(self)  # noqa: E702
+
+    def sec_robust(self) -> None:
+        from benchmarks.sec_robust import run
+        run(self)
 
     def sec_limit(self) -> None:
         self.ensure_final()

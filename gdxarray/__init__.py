@@ -12,9 +12,10 @@ exception and warning.  ``docs/architecture.md`` maps the rooms behind it.
 from __future__ import annotations
 
 from .errors import (
-    ArchiveExistsError, ChromosomeDirtyError, ChromosomeNotFoundError, CommandError,
-    CorruptChunkError, GenomedataDirtyWarning, GenomedataError, IncompleteTrackError,
-    IncompleteTrackWarning, MaskCoordinateWarning, InputFileError, MissingContinuousData, NameTranslationError,
+    ArchiveExistsError, ArchiveInUseError, ChromosomeDirtyError, ChromosomeNotFoundError,
+    CommandError, CorruptChunkError, DamagedArchiveError, GenomedataDirtyWarning, GenomedataError,
+    IncompleteTrackError, IncompleteTrackWarning, MaskCoordinateWarning, InputFileError,
+    MissingContinuousData, NameTranslationError,
     NotAnArchiveError, OverlapWarning, ParseError, ReadOnlyError, TrackExistsError,
     TrackNotFoundError, TrackNotOpenError, UnsupportedError,
 )
@@ -51,9 +52,10 @@ def __getattr__(name: str):
 
 __all__ = sorted([
     "Chromosome", "Genome", "Supercontig", *_LOADERS, "FILE_MODE_CHROMS", "FORMAT_VERSION",
-    "ArchiveExistsError", "ChromosomeDirtyError", "ChromosomeNotFoundError", "CommandError",
-    "CorruptChunkError", "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
-    "IncompleteTrackWarning", "MaskCoordinateWarning", "InputFileError", "MissingContinuousData", "NameTranslationError",
+    "ArchiveExistsError", "ArchiveInUseError", "ChromosomeDirtyError", "ChromosomeNotFoundError",
+    "CommandError", "CorruptChunkError", "DamagedArchiveError", "GenomedataDirtyWarning",
+    "GenomedataError", "IncompleteTrackError", "IncompleteTrackWarning", "MaskCoordinateWarning",
+    "InputFileError", "MissingContinuousData", "NameTranslationError",
     "NotAnArchiveError", "OverlapWarning", "ParseError", "ReadOnlyError", "TrackExistsError",
     "TrackNotFoundError", "TrackNotOpenError", "UnsupportedError", "__version__",
 ])

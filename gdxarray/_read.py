@@ -25,7 +25,8 @@ import tables
 from . import format as fmt
 from . import _chunks
 from ._native import address
-from .store import HDF5_LOCK, ChromLayout
+from .errors import CorruptChunkError, DamagedArchiveError
+from .store import HDF5_LOCK, ChromLayout, hdf5_reason, read_error
 
 
 #: Transparent huge page size (x86-64 and arm64 with 4 kB base pages).
@@ -223,14 +224,22 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
         done = hi
         with HDF5_LOCK:
             node, plan = _NODES.get(chrom, i, fmt.NODE_CONTINUOUS)
-            if node is None or node.shape[1] == 0:
-                out[lo - start:hi - start] = np.nan
-                continue
+            if node is None or node.shape[1] <= uniq[-1]:
+                # tracks are asked for, so the array must hold them: a missing node or
+                # column is damage (or an interrupted open-data), never NaN
+                where = f"{chrom.sc_path(i)}/{fmt.NODE_CONTINUOUS}"
+                raise DamagedArchiveError(
+                    f"{chrom.file.path}: {where}: " + (
+                        "the dataset is missing" if node is None else
+                        f"{node.shape[1]} track column(s), but column {int(uniq[-1])} "
+                        f"of {ntracks} track name(s) is asked for"))
         dest = out[lo - start:hi - start]
-        if plan is not None and _read_raw(node, plan, a, b, uniq, inverse, dest):
-            continue
+        if plan is not None:
+            with _hdf5_read(chrom, i, fmt.NODE_CONTINUOUS, a, b):
+                if _read_raw(node, plan, a, b, uniq, inverse, dest):
+                    continue
         runs = _column_runs(uniq)
-        with HDF5_LOCK:
+        with HDF5_LOCK, _hdf5_read(chrom, i, fmt.NODE_CONTINUOUS, a, b):
             if identity and len(runs) == 1:
                 c0, c1 = runs[0]
                 dest[:, :] = node[a:b, c0:c1]
@@ -243,6 +252,34 @@ def read_continuous(chrom: ChromLayout, start: int, end: int, cols, ntracks: int
         dest[:, :] = block if inverse is None else block[:, inverse]
     out[done - start:] = np.nan
     return out
+
+
+class _hdf5_read:
+    """Turns an HDF5 library error while reading rows [a, b) of a node into a
+    GenomedataError naming file, node and rows (a chunk that does not decode, or
+    a file another process changes while HDF5's lock is off)."""
+
+    __slots__ = ("chrom", "i", "node", "a", "b")
+
+    def __init__(self, chrom: ChromLayout, i: int, node: str, a: int, b: int) -> None:
+        self.chrom, self.i, self.node, self.a, self.b = chrom, i, node, a, b
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if kind is None or not issubclass(kind, (tables.HDF5ExtError, IndexError)):
+            return False
+        chrom, base = self.chrom, int(self.chrom.sc_starts[self.i])
+        where = f"{chrom.sc_path(self.i)}/{self.node}"
+        reason = hdf5_reason(exc)
+        if "reading the elements" in reason or "filter" in reason or "inflate" in reason:
+            raise CorruptChunkError(
+                f"{chrom.file.path}: {where}: a stored chunk of {chrom.name}:"
+                f"{base + self.a}-{base + self.b} does not decode ({reason}): the file is "
+                "damaged") from None
+        raise read_error(chrom.file.path, where,
+                         f"{chrom.name}:{base + self.a}-{base + self.b}", exc) from None
 
 
 def _read_raw(node, plan, a: int, b: int, uniq: np.ndarray, inverse: np.ndarray | None,
@@ -357,7 +394,8 @@ def read_seq(chrom: ChromLayout, start: int, end: int) -> np.ndarray:
                 raise UnsupportedError(
                     f"chromosome {chrom.name} has no sequence stored (archive built from "
                     "chromosome sizes or AGP)")
-            out[lo - start:hi - start] = node[a:b]
+            with _hdf5_read(chrom, i, fmt.NODE_SEQ, a, b):
+                out[lo - start:hi - start] = node[a:b]
     return out
 
 

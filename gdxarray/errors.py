@@ -69,8 +69,19 @@ class ArchiveExistsError(GenomedataError, FileExistsError):
     """load-seq would overwrite an existing archive."""
 
 
-class CorruptChunkError(GenomedataError, OSError):
+class DamagedArchiveError(GenomedataError, OSError):
+    """An archive whose files do not add up: a file truncated, a node or attribute
+    missing or of the wrong shape, data HDF5 cannot read.  The message names the
+    file, the node and what is wrong; nothing is read from such a structure."""
+
+
+class CorruptChunkError(DamagedArchiveError):
     """A stored chunk that does not decode (damaged or truncated file)."""
+
+
+class ArchiveInUseError(GenomedataError, OSError):
+    """Another process holds the HDF5 file lock of an archive file (one being written
+    cannot be opened, and one open elsewhere cannot be written)."""
 
 
 class ReadOnlyError(GenomedataError, OSError):
@@ -149,9 +160,9 @@ def suggest(name, choices: Sequence[str], *, list_up_to: int = 10) -> str:
 
 
 __all__ = sorted([
-    "ArchiveExistsError", "ChromosomeDirtyError", "ChromosomeNotFoundError", "CommandError",
-    "CorruptChunkError", "GenomedataDirtyWarning", "GenomedataError", "IncompleteTrackError",
-    "IncompleteTrackWarning",
+    "ArchiveExistsError", "ArchiveInUseError", "ChromosomeDirtyError", "ChromosomeNotFoundError",
+    "CommandError", "CorruptChunkError", "DamagedArchiveError", "GenomedataDirtyWarning",
+    "GenomedataError", "IncompleteTrackError", "IncompleteTrackWarning",
     "MaskCoordinateWarning", "InputFileError", "MissingContinuousData", "NameTranslationError",
     "NotAnArchiveError", "OverlapWarning", "ParseError", "ReadOnlyError", "TrackExistsError",
     "TrackNotFoundError", "TrackNotOpenError", "UnsupportedError", "suggest",

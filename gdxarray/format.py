@@ -29,6 +29,10 @@ DNA_LETTERS_UNAMBIG = b"ACGTacgt"
 #: AGP component types that are gaps.
 AGP_GAP_COMPONENT_TYPES = frozenset("NU")
 
+#: Largest coordinate or length the format stores: ``start``/``end`` are uint32
+#: (parsers refuse bigger numbers with this bound in the message).
+MAX_COORDINATE = 2**32 - 1
+
 #: Chromosome names are ASCII; track names are stored as fixed-width ASCII bytes.
 ENCODING = "ascii"
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import bisect
 import os
+import re
 import sys
 import threading
 import time
@@ -35,7 +36,8 @@ import tables
 from . import format as fmt
 from .intervals import expand_ranges
 from .errors import (
-    ChromosomeNotFoundError, GenomedataError, NotAnArchiveError, UnsupportedError,
+    ArchiveInUseError, ChromosomeNotFoundError, DamagedArchiveError, GenomedataError,
+    NotAnArchiveError, UnsupportedError,
 )
 
 #: HDF5 (and so PyTables) is not thread-safe: every library call goes through
@@ -175,6 +177,9 @@ def _settled(stamp: tuple) -> bool:
     return time.time_ns() - max(stamp[4], stamp[5]) >= META_MIN_AGE_NS
 
 
+_UNSET = object()
+
+
 class FileMeta:
     """What has been read of one version of a read-only file (see :func:`file_meta`)."""
 
@@ -185,11 +190,10 @@ class FileMeta:
 
     def get(self, key, read):
         """The cached value of *key*, or ``read()`` (cached) on first use."""
-        try:
-            return self.values[key]
-        except KeyError:
+        value = self.values.get(key, _UNSET)
+        if value is _UNSET:  # (outside an except block: read()'s errors carry no KeyError)
             value = self.values[key] = read()
-            return value
+        return value
 
 
 #: File versions remembered per process.  Opening an archive read-only costs
@@ -225,6 +229,46 @@ def forget_file(path: str) -> None:
     with _META_LOCK:
         for stamp in [s for s in _META if s[0] == path]:
             del _META[stamp]
+
+
+def hdf5_reason(exc: BaseException) -> str:
+    """The innermost line of an HDF5 error back trace (the cause), else its first line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    trace = [line for line in lines if not line.startswith(("File ", "HDF5 error back trace",
+                                                             "End of HDF5 error back trace"))]
+    if "End of HDF5 error back trace" in lines:
+        inner = lines.index("End of HDF5 error back trace")
+        if inner > 0:
+            return lines[inner - 1]
+    return trace[0] if trace else (lines[0] if lines else type(exc).__name__)
+
+
+def open_error(path: str, mode: str, exc: BaseException) -> GenomedataError:
+    """The GenomedataError for a file HDF5 would not open, in plain words."""
+    text = str(exc)
+    if "unable to lock file" in text:
+        what = ("it is being written" if mode == "r" else
+                "it is open elsewhere (a reader or another writer)")
+        return ArchiveInUseError(
+            f"{path}: in use by another process ({what}, and HDF5 locks the file); "
+            "wait until that process has finished, then try again")
+    truncated = re.search(r"truncated file: eof = (\d+),.*stored_eof = (\d+)", text)
+    if truncated:
+        have, want = (int(n) for n in truncated.groups())
+        return DamagedArchiveError(
+            f"{path}: the file is truncated: it has {have:,} bytes, but its HDF5 superblock "
+            f"says {want:,} ({want - have:,} missing; an interrupted copy or download?)")
+    if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, tables.HDF5ExtError):
+        return NotAnArchiveError(f"{path}: cannot open: {exc.strerror}")
+    return NotAnArchiveError(f"{path}: cannot open as HDF5 ({hdf5_reason(exc)})")
+
+
+def read_error(path: str, node: str, what: str, exc: BaseException) -> DamagedArchiveError:
+    """The error for an HDF5 call on an open file that failed (damage, or a file changed
+    by a process that ignores HDF5's lock)."""
+    return DamagedArchiveError(
+        f"{path}: {node}: HDF5 cannot read {what} ({hdf5_reason(exc)}): the file is damaged, "
+        "or another process is writing it")
 
 
 class FileManager:
@@ -311,7 +355,7 @@ class FileManager:
             try:
                 handle = tables.open_file(self.path, self.mode, **fmt.OPEN_FILE_KWARGS)
             except (OSError, tables.HDF5ExtError) as exc:
-                raise NotAnArchiveError(f"{self.path}: cannot open as HDF5 ({exc})") from exc
+                raise open_error(self.path, self.mode, exc) from exc
         self._handle, self._pid = handle, os.getpid()
         _OPEN_HANDLES.add(handle)
         return handle
@@ -370,25 +414,100 @@ class ChromLayout:
         return range(lo, max(lo, hi))
 
 
+def _damaged(group: tables.Node, problem: str) -> DamagedArchiveError:
+    return DamagedArchiveError(f"{group._v_file.filename}: {group._v_pathname}: {problem}")
+
+
+def _bound(group: tables.Group, attr: str) -> int:
+    """A ``start``/``end`` attribute of a chromosome or supercontig group, checked."""
+    attrs = group._v_attrs
+    if attr not in attrs._v_attrnames:
+        raise _damaged(group, f"the {attr!r} attribute is missing")
+    value = np.asarray(attrs[attr])
+    if value.shape not in ((), (1,)) or value.dtype.kind not in "iu":
+        raise _damaged(group, f"the {attr!r} attribute is {value!r}, not one integer")
+    return int(value.reshape(-1)[0])
+
+
 def _read_chrom_group(name: str, group: tables.Group, format_version: int) -> tuple:
-    """(start, end, supercontig starts, ends, names) of a chromosome group."""
+    """(start, end, supercontig starts, ends, names) of a chromosome group, checked:
+    DamagedArchiveError naming file and node when an attribute is missing or the
+    supercontigs do not fit."""
     starts, ends, names = [], [], []
     for sc in group._f_iter_nodes(classname="Group"):
-        attrs = sc._v_attrs
-        starts.append(int(attrs.start))
-        ends.append(int(attrs.end))
+        starts.append(_bound(sc, fmt.ATTR_START))
+        ends.append(_bound(sc, fmt.ATTR_END))
         names.append(sc._v_name)
+        if ends[-1] <= starts[-1]:
+            raise _damaged(sc, f"end {ends[-1]} is not after start {starts[-1]}")
     order = np.argsort(np.asarray(starts, dtype=np.int64), kind="stable")
     sc_starts = np.asarray(starts, dtype=np.int64)[order]
     sc_ends = np.asarray(ends, dtype=np.int64)[order]
-    attrs = group._v_attrs
-    if format_version == 0 or fmt.ATTR_END not in attrs._v_attrnames:
+    if format_version == 0:
         # v0: chromosome bounds are derived from the supercontigs
         start = int(sc_starts.min()) if len(sc_starts) else 0
         end = int(sc_ends.max()) if len(sc_ends) else 0
     else:
-        start, end = int(attrs.start), int(attrs.end)
+        start, end = _bound(group, fmt.ATTR_START), _bound(group, fmt.ATTR_END)
+    if len(sc_starts) and (sc_starts[0] < 0 or sc_ends[-1] > end
+                           or np.any(sc_starts[1:] < sc_ends[:-1])):
+        raise _damaged(group, f"its supercontigs {list(zip(starts, ends))} overlap or run past "
+                              f"its end {end}")
     return start, end, sc_starts, sc_ends, [names[i] for i in order]
+
+
+def _check_chrom(layout: "ChromLayout", h5: tables.File, ntracks: int | None,
+                 from_index: bool) -> bool:
+    """Check a chromosome's nodes against its layout (call with HDF5_LOCK held).
+
+    Cheap: node existence, attributes and dataset shapes, no data.  Every
+    supercontig group must exist (with ``start``/``end`` equal to the layout
+    index's when the layout came from it); ``seq`` must have one byte per base,
+    ``continuous`` one row per base and, when *ntracks* is given (readers), one
+    column per track name.  Raises DamagedArchiveError naming file and node.
+    """
+    try:
+        group = h5.get_node(layout.where)
+    except tables.NoSuchNodeError:
+        raise DamagedArchiveError(f"{h5.filename}: the group {layout.where} of chromosome "
+                                  f"{layout.name} is missing (the layout index lists it)") from None
+    if from_index:
+        for attr, want in ((fmt.ATTR_START, layout.start), (fmt.ATTR_END, layout.end)):
+            if _bound(group, attr) != want:
+                raise _damaged(group, f"the {attr!r} attribute ({_bound(group, attr)}) differs "
+                                      f"from the layout index's ({want})")
+    for i, sc_name in enumerate(layout.sc_names):
+        length = int(layout.sc_ends[i] - layout.sc_starts[i])
+        try:
+            sc = group._f_get_child(sc_name)
+        except tables.NoSuchNodeError:
+            raise _damaged(group, f"the supercontig group {sc_name} "
+                                  f"[{int(layout.sc_starts[i])}, {int(layout.sc_ends[i])}) "
+                                  "is missing") from None
+        if from_index:
+            for attr, want in ((fmt.ATTR_START, layout.sc_starts[i]),
+                               (fmt.ATTR_END, layout.sc_ends[i])):
+                if _bound(sc, attr) != int(want):
+                    raise _damaged(sc, f"the {attr!r} attribute ({_bound(sc, attr)}) differs "
+                                       f"from the layout index's ({int(want)})")
+        children = sc._v_children  # names; nodes are fetched only when present
+        seq = sc._f_get_child(fmt.NODE_SEQ) if fmt.NODE_SEQ in children else None
+        if seq is not None and tuple(seq.shape) != (length,):
+            raise _damaged(seq, f"shape {tuple(seq.shape)} where the supercontig has "
+                                f"{length:,} bases")
+        data = sc._f_get_child(fmt.NODE_CONTINUOUS) if fmt.NODE_CONTINUOUS in children else None
+        if data is None:
+            if ntracks:
+                raise _damaged(sc, f"the {fmt.NODE_CONTINUOUS!r} dataset is missing, though "
+                                   f"the archive has {ntracks} track(s)")
+            continue
+        shape = tuple(int(n) for n in data.shape)
+        if len(shape) != 2 or shape[0] != length:
+            raise _damaged(data, f"shape {shape} where the supercontig has {length:,} bases")
+        if ntracks is not None and shape[1] != ntracks:
+            raise _damaged(data, f"{shape[1]} track column(s) for the {ntracks} track name(s) "
+                                 "in the archive's 'tracknames' attribute")
+    return True
 
 
 def read_tracknames(attrs: tables.AttributeSet) -> list[str]:
@@ -682,6 +801,11 @@ class Archive:
 
             start, end, sc_starts, sc_ends, sc_names = manager.cached(("layout", name), read)
             layout = ChromLayout(name, start, end, sc_starts, sc_ends, sc_names, manager, where)
+        # readers check the track columns too; writers may meet (and repair) an
+        # interrupted open-data.  Checked once per file version (cached with its meta).
+        ntracks = len(self.tracknames()) if not self.writable else None
+        manager.cached(("checked", name, ntracks),
+                       lambda: _check_chrom(layout, manager.acquire(), ntracks, row >= 0))
         self._chroms[name] = layout
         return layout
 
@@ -722,6 +846,7 @@ class Archive:
         cached = self._tracknames.get(strict)
         if cached is None:
             names: list[str] | None = None
+            first: FileManager | None = None
             with HDF5_LOCK:
                 for manager in self.genome_files():
                     these = manager.cached(
@@ -733,11 +858,12 @@ class Archive:
                             break
                         continue
                     if names is None:
-                        names = these
+                        names, first = these, manager
                     elif these != names:
-                        raise GenomedataError(
-                            f"{manager.path}: track names {these} differ from the other "
-                            f"chromosome files' {names}")
+                        raise DamagedArchiveError(
+                            f"{manager.path}: track names {these} differ from {first.path}'s "
+                            f"{names} (every chromosome file of a directory archive holds "
+                            "the same)")
             cached = self._tracknames[strict] = names or []
         return list(cached)
 

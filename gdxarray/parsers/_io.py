@@ -37,6 +37,8 @@ __all__ = [
 
 #: First two bytes of every gzip member (BGZF included).
 GZIP_MAGIC = b"\x1f\x8b"
+#: The UTF-8 byte-order mark some editors (Windows Notepad) put at the start of text.
+UTF8_BOM = b"\xef\xbb\xbf"
 #: How much of the (decompressed) start of an input is checked for binary data.
 SNIFF_BYTES = 64 << 10
 #: Newline bytes in front of every block from :func:`iter_blocks`: lets the
@@ -206,6 +208,8 @@ def open_input(source: Source, *, name: str | None = None) -> Iterator[tuple[obj
         For binary input (NUL bytes in the first 64 KiB, a bigWig or HDF5
         file), or for damaged gzip data when it is reached while reading.
 
+    A UTF-8 byte-order mark at the start of the (decompressed) text is dropped.
+
     Examples
     --------
     >>> import io
@@ -231,9 +235,11 @@ def open_input(source: Source, *, name: str | None = None) -> Iterator[tuple[obj
         if first.startswith(GZIP_MAGIC):
             reader: object = _GzipReader(_PrefixedReader(first, raw), shown)
             head = _read_exactly(reader, SNIFF_BYTES)  # type: ignore[arg-type]
+            head = head[len(UTF8_BOM):] if head.startswith(UTF8_BOM) else head
             _check_text(head, shown, from_path=from_path)
             yield _PrefixedReader(head, reader), shown  # type: ignore[arg-type]
         else:
+            first = first[len(UTF8_BOM):] if first.startswith(UTF8_BOM) else first
             _check_text(first, shown, from_path=from_path)
             yield _PrefixedReader(first, raw), shown
     finally:

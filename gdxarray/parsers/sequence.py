@@ -23,6 +23,7 @@ from ..format import (
     DEFAULT_NAME_STYLE,
     DNA_LETTERS_UNAMBIG,
     ENCODING,
+    MAX_COORDINATE,
     MIN_GAP_LEN,
 )
 from ._io import Source, iter_lines, open_input
@@ -305,10 +306,22 @@ def read_fasta(source: Source, *, gap_length: int = MIN_GAP_LEN, name: str | Non
 # --- small line-oriented files --------------------------------------------------------
 
 def _positive_int(token: bytes) -> int | None:
-    if token.isdigit():
+    """A positive decimal integer (ASCII digits), or None.  Numbers past
+    :data:`MAX_COORDINATE` come back as ``MAX_COORDINATE + 1`` without being
+    converted (Python refuses int() of thousands of digits); callers bound them."""
+    if token.isdigit() and token.isascii():
+        if len(token.lstrip(b"0")) > len(str(MAX_COORDINATE)):
+            return MAX_COORDINATE + 1
         value = int(token)
         return value if value > 0 else None
     return None
+
+
+def _too_large(value: int) -> bool:
+    return value > MAX_COORDINATE
+
+
+_BOUND = f"more than {MAX_COORDINATE:,}, the largest coordinate the format stores (uint32)"
 
 
 def _text(token: bytes, shown: str, line: int, what: str) -> str:
@@ -342,7 +355,10 @@ def read_sizes(source: Source, *, name: str | None = None) -> Iterator[SeqRecord
             length = _positive_int(fields[1])
             if length is None:
                 token = _text(fields[1], shown, line, "length")
-                raise ParseError(f"length {token!r} of {chrom!r} is not a positive integer",
+                raise ParseError(f"length {token[:40]!r} of {chrom!r} is not a positive integer",
+                                 source=shown, line=line)
+            if _too_large(length):
+                raise ParseError(f"length {fields[1][:40].decode()} of {chrom!r} is {_BOUND}",
                                  source=shown, line=line)
             if chrom in seen:
                 raise ParseError(f"duplicate chromosome {chrom!r} (first at line "
@@ -350,6 +366,9 @@ def read_sizes(source: Source, *, name: str | None = None) -> Iterator[SeqRecord
             seen[chrom] = line
             yield SeqRecord(chrom, length, np.array([0], dtype=np.int64),
                             np.array([length], dtype=np.int64), None, shown, line)
+        if not seen:  # as an empty FASTA is: an archive of nothing is a mistake
+            raise ParseError("no chromosome sizes (the file is empty or only comments)",
+                             source=shown)
 
 
 @dataclass
@@ -406,14 +425,22 @@ def read_agp(source: Source, *, name: str | None = None) -> Iterator[SeqRecord]:
             for value, token, what in ((begin, fields[1], "object_beg"),
                                        (end, fields[2], "object_end")):
                 if value is None:
-                    raise bad(f"{what} {_text(token, shown, line, what)!r} is not a "
+                    raise bad(f"{what} {_text(token, shown, line, what)[:40]!r} is not a "
                               "positive integer")
             assert begin is not None and end is not None
+            for value, token, what in ((begin, fields[1], "object_beg"),
+                                       (end, fields[2], "object_end")):
+                if _too_large(value):
+                    raise bad(f"{what} {token.strip()[:40].decode()} is {_BOUND}")
             if begin > end:
                 raise bad(f"object_beg {begin} > object_end {end}")
-            if _positive_int(fields[3].strip()) is None:
-                raise bad(f"part_number {_text(fields[3], shown, line, 'part_number')!r} "
+            part = _positive_int(fields[3].strip())
+            if part is None:
+                raise bad(f"part_number {_text(fields[3], shown, line, 'part_number')[:40]!r} "
                           "is not a positive integer")
+            if _too_large(part):
+                raise bad(f"part_number {fields[3].strip()[:40].decode()} is more than "
+                          f"{MAX_COORDINATE:,}: no object has that many parts")
             kind_text = _text(kind, shown, line, "component type")
             if kind_text not in AGP_COMPONENT_TYPES:
                 raise bad(f"unknown component type {kind_text!r} (valid: "
@@ -431,6 +458,8 @@ def read_agp(source: Source, *, name: str | None = None) -> Iterator[SeqRecord]:
                 else:
                     obj.starts.append(begin - 1)
                     obj.ends.append(end)
+        if not objects:
+            raise ParseError("no AGP rows (the file is empty or only comments)", source=shown)
         for obj in objects.values():
             length = obj.ends[-1] if obj.ends else obj.end
             yield SeqRecord(obj.name, length, np.array(obj.starts, dtype=np.int64),

@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..errors import GenomedataError, ParseError
-from ..format import BIGWIG_MAGICS, ENCODING
+from ..format import BIGWIG_MAGICS, ENCODING, MAX_COORDINATE
 from ._io import BLOCK_PAD, Source, display_name, is_path, iter_blocks, open_input
 from ._vec import Fields, block_arrays, masked_word, parse_floats, parse_uints
 
@@ -186,9 +186,14 @@ def _parse_wig_header(text: bytes, source: str, line: int, *, zero_start: bool =
         if key in params:
             value = params[key]
             lowest = 0 if zero_start and key == "start" else 1
-            if not value.isascii() or not value.isdigit() or int(value) < lowest:
+            # the digits are counted first: int() refuses thousands of them
+            huge = len(value.lstrip("0")) > len(str(MAX_COORDINATE))
+            if not value.isascii() or not value.isdigit() or (not huge and int(value) < lowest):
                 hint = " (wig positions are 1-based)" if key == "start" else ""
-                raise bad(f"{key}={value} is not a positive integer{hint}")
+                raise bad(f"{key}={value[:40]} is not a positive integer{hint}")
+            if huge or int(value) > MAX_COORDINATE:
+                raise bad(f"{key}={value[:40]}{'...' if len(value) > 40 else ''} is more than "
+                          f"{MAX_COORDINATE:,}, the largest coordinate the format stores (uint32)")
             numbers[key] = int(value)
     return _Section(kind, params["chrom"], numbers["start"] - 1, numbers["step"],
                     numbers["span"])
@@ -376,8 +381,11 @@ class _TextParser:
         token = self._token(int(starts[i]), int(ends[i]))
         if token.startswith("-") and token[1:].isdigit():
             return int(row_lines[i]), f"negative {what} {token}"
-        if token.isdigit():
-            return int(row_lines[i]), f"{what} {token} is too large"
+        if token.removesuffix("...").isdigit():  # (long tokens come cut)
+            shown = token[:40] + ("..." if len(token) > 40 else "")
+            return int(row_lines[i]), (f"{what} {shown} is too large (more than "
+                                       f"{MAX_COORDINATE:,}, the largest coordinate the "
+                                       "format stores)")
         return int(row_lines[i]), f"non-integer {what} {token!r}"
 
     def _check_values(self, ok: np.ndarray, starts: np.ndarray, ends: np.ndarray,

@@ -158,6 +158,15 @@ class _SeqWriter:
             self.h5 = None
 
 
+def _name_max(where: Path | None) -> int:
+    """Longest file name (bytes) the file system of *where* allows (255 on most)."""
+    try:
+        return int(os.pathconf(where if where is not None and where.exists() else ".",
+                               "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows): the usual limit
+        return 255
+
+
 def _check_name(name: str, rec, mode: str, clash_dir: Path | None) -> None:
     source, line = getattr(rec, "source", None), getattr(rec, "line", None)
     if name in _RESERVED_NAMES or "/" in name or "\x00" in name:
@@ -168,6 +177,13 @@ def _check_name(name: str, rec, mode: str, clash_dir: Path | None) -> None:
     except UnicodeEncodeError:
         raise ParseError(f"chromosome name {name!r} is not ASCII", source=source,
                          line=line) from None
+    if mode == "dir":
+        limit = _name_max(clash_dir)
+        if len(chrom_file_name(name).encode(fmt.ENCODING)) > limit:
+            raise ParseError(f"chromosome name {name[:40]}... ({len(name)} characters) is too long "
+                             f"for a file name of a directory archive ({limit} bytes at most, "
+                             f"with {fmt.SUFFIX!r}); make a file archive (-f/--file-mode)",
+                             source=source, line=line)
     if mode == "dir" and clash_dir is not None and (clash_dir / chrom_file_name(name)).exists():
         raise ArchiveExistsError(f"{clash_dir / chrom_file_name(name)} already exists "
                                  "(load-seq never overwrites a chromosome)")
