@@ -256,8 +256,15 @@ def borrow(archive_or_path: Archive | str | os.PathLike) -> Iterator[Archive]:
 
 
 def chrom_group(layout: ChromLayout) -> tables.Group:
-    """The HDF5 group holding a chromosome's attributes (call with the lock held)."""
-    return layout.file.acquire().get_node(layout.where)
+    """The HDF5 group holding a chromosome's attributes (call with the lock held).
+
+    Every writer comes here before touching a chromosome: a chunk rewrite a
+    killed writer left in flight in this file is undone first (:mod:`._undo`).
+    """
+    h5 = layout.file.acquire()
+    if h5.mode != "r":
+        _undo.recover(h5)
+    return h5.get_node(layout.where)
 
 
 def root_attrs(layout: ChromLayout) -> tables.AttributeSet:
