@@ -161,7 +161,7 @@ def _check_after_kill(path, base, old_b, new_b):
     return incomplete
 
 
-REWRITE_KILLS = ["mark:1", "undo:1", "rewrite:1", "rewrite:9", "undo:30", "write:33"]
+REWRITE_KILLS = ["mark:1", "rewrite:1", "rewrite:9", "undo:30", "write:33"]
 
 
 @pytest.mark.parametrize("kill_at", REWRITE_KILLS)
@@ -172,8 +172,11 @@ def test_killed_load_over_data(base, tmp_path, kill_at):
     # the bedGraph paints over b: new = old where the input has nothing
     painted = {c: np.where(np.isnan(new_b[c]), old_b[c], new_b[c]) for c in SIZES}
     assert _check_after_kill(path, base, old_b, painted)  # every point is past the mark
-    # the same command again succeeds; so does close-data after it
-    assert _run_killed(["load_data", path, "b", "--file", base["bedgraph"]]) == 0
+    # the same command again succeeds (once through the CLI); so does close-data after it
+    if kill_at == "rewrite:9":
+        assert _run_killed(["load_data", path, "b", "--file", base["bedgraph"]]) == 0
+    else:
+        load_data(path, "b", base["bedgraph"])
     close_data(path)
     assert _same(_read(path, "b"), painted)
     assert _marks(path) == {c: [] for c in SIZES}
@@ -218,7 +221,7 @@ def test_timed_kills_of_replace_workflow(base, tmp_path):
     for delay in rng.uniform(0.45, 0.9, size=2):
         _run_killed(["load_data", path, "b", "--file", base["bedgraph"]], delay=float(delay))
         _check_after_kill(path, {"truth": base["truth"]}, nan_b, new_b)
-    assert _run_killed(["load_data", path, "b", "--file", base["bedgraph"]]) == 0
+    load_data(path, "b", base["bedgraph"])
     close_data(path)
     assert _same(_read(path, "b"), new_b)
 

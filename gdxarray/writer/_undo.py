@@ -44,8 +44,8 @@ import struct
 import zlib
 
 _MAGIC = b"GDXUNDO1"
-# magic, pid, host length, node path length, row, col, address, size, filter mask, data crc
-_HEAD = struct.Struct("<8sqHHqqqqQI")
+# magic, pid, host length, node path length, row, col, address, size, filter mask
+_HEAD = struct.Struct("<8sqHHqqqqQ")
 _HOST = socket.gethostname()
 
 
@@ -138,11 +138,10 @@ class _Log:
         if self.fd is None:
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         host, path = _HOST.encode(), node.encode()
-        head = _HEAD.pack(_MAGIC, os.getpid(), len(host), len(path), row, col, addr, size,
-                          mask, zlib.crc32(data))
+        head = _HEAD.pack(_MAGIC, os.getpid(), len(host), len(path), row, col, addr, size, mask)
         body = head + host + path + bytes(data)
-        # the crc of the header covers everything: a record torn by a kill is ignored
-        # (the chunk write it announces had not begun)
+        # a crc over the whole record: one torn by a kill is ignored (the chunk
+        # write it announces had not begun)
         os.pwrite(self.fd, body + struct.pack("<I", zlib.crc32(body)), 0)
 
     def remove(self) -> None:
@@ -191,7 +190,7 @@ def _read_record(path: str):
         return None
     if len(blob) < _HEAD.size + 4:
         return "torn"
-    magic, pid, nhost, npath, row, col, addr, size, mask, crc = _HEAD.unpack_from(blob)
+    magic, pid, nhost, npath, row, col, addr, size, mask = _HEAD.unpack_from(blob)
     end = _HEAD.size + nhost + npath + size
     if magic != _MAGIC or len(blob) < end + 4:
         return "torn"
