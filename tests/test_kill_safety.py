@@ -25,7 +25,9 @@ import pytest
 import tables
 
 from gdxarray import Genome
-from gdxarray.errors import GenomedataDirtyWarning, IncompleteTrackError, IncompleteTrackWarning
+from gdxarray.errors import (
+    CorruptChunkError, GenomedataDirtyWarning, IncompleteTrackError, IncompleteTrackWarning,
+)
 from gdxarray.writer import (
     close_data, erase_data, hardmask_data, load_data, load_seq, open_data, write_arrays,
 )
@@ -234,6 +236,10 @@ def test_undecodable_chunk_is_a_one_line_error(base, tmp_path):
     with open(path, "r+b") as fh:  # flip bytes in the middle of b's chunk at chr1:30000
         fh.seek(info.offset + info.size // 2)
         fh.write(b"\xff\x00\xff\x00\xff\x00\xff\x00")
+    with tables.open_file(str(path), "r+") as h5:  # dirty, so close-data scans chr1
+        h5.get_node("/chr1")._v_attrs["dirty"] = True
+    with pytest.raises(CorruptChunkError, match=r"track 'b' at chr1:30000-40000.*erase"):
+        close_data(path)
     for args in (["hardmask", base["mask"], path, "-t", "b"],
                  ["load_data", path, "b", "--file", base["bedgraph"]]):
         env = dict(os.environ)
@@ -264,11 +270,12 @@ def test_leftover_temporary_siblings_of_dead_writers_are_removed(tmp_path):
     live = tmp_path / f".new.gd.tmp-{os.getpid()}@{host}-live1"
     other_host = tmp_path / f".new.gd.tmp-{dead}@elsewhere-abc"
     legacy = tmp_path / ".new.gd.tmp-k2j3h4"
-    for p in (stale, live, other_host, legacy):
+    stale_undo = tmp_path / f".{stale.name}.undo"
+    for p in (stale, stale_undo, live, other_host, legacy):
         p.write_bytes(b"x" * 100)
     stale_dir.mkdir()
     (stale_dir / "chr1.genomedata").write_bytes(b"x")
     load_seq(tmp_path / "new.gd", [sizes], seqfile_type="sizes", mode="file")
-    assert not stale.exists() and not stale_dir.exists()
+    assert not stale.exists() and not stale_dir.exists() and not stale_undo.exists()
     assert live.exists() and other_host.exists() and legacy.exists()
     assert (tmp_path / "new.gd").is_file()

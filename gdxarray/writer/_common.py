@@ -87,6 +87,7 @@ def remove_stale_siblings(target: Path) -> list[Path]:
         if _undo.process_gone(int(owner), host):
             path = Path(entry.path)
             remove_path(path)
+            remove_path(Path(_undo.sidecar(entry.path)))  # a file build's undo record
             removed.append(path)
     return removed
 

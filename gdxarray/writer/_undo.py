@@ -43,6 +43,8 @@ import socket
 import struct
 import zlib
 
+import tables
+
 _MAGIC = b"GDXUNDO1"
 # magic, pid, host length, node path length, row, col, address, size, filter mask
 _HEAD = struct.Struct("<8sqHHqqqqQ")
@@ -221,9 +223,12 @@ def recover(h5) -> bool:
         if not process_gone(pid, host) and pid != os.getpid():
             return False
         if pid != os.getpid():
-            earray = h5.get_node(node)
-            info = earray.chunk_info((row, col))
-            if info.offset == addr and info.size == size:
+            try:
+                earray = h5.get_node(node)
+                info = earray.chunk_info((row, col))
+            except (LookupError, ValueError, tables.NoSuchNodeError):
+                info = None  # not this file's node or chunk any more: nothing to undo
+            if info is not None and info.offset == addr and info.size == size:
                 # the index on disk still names the old bytes: put them back (same
                 # size, so HDF5 writes them in place; a kill here is redone next time)
                 earray.write_chunk((row, col), data, filter_mask=mask)
