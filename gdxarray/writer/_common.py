@@ -27,6 +27,7 @@ import tables
 from .. import format as fmt
 from ..errors import ArchiveExistsError, GenomedataError, NotAnArchiveError, TrackNotFoundError
 from ..store import HDF5_LOCK, Archive, ChromLayout, read_incomplete, read_tracknames
+from . import _undo
 
 try:  # ISA-L: level 1 is 2-3x faster than zlib's level 1 at about the same size (measured)
     from isal.isal_zlib import compress as _isal_compress
@@ -58,16 +59,51 @@ def expand(path: str | os.PathLike) -> Path:
     return Path(os.path.expanduser(os.fspath(path)))
 
 
+def _temp_prefix(target: Path, pid: int | None = None) -> str:
+    # the writer's pid and host are in the name, so a later run can tell a
+    # killed writer's leftover from a live writer's work in progress
+    return f".{target.name}.tmp-{os.getpid() if pid is None else pid}@{_undo.host()}-"
+
+
+def remove_stale_siblings(target: Path) -> list[Path]:
+    """Remove temporary siblings of *target* whose writer (same host) is gone.
+
+    Returns what was removed.  Siblings of live writers, of other hosts, and
+    names without a pid (older versions) are left alone.
+    """
+    removed = []
+    head = f".{target.name}.tmp-"
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(head):
+            continue
+        owner, at, rest = entry.name[len(head):].partition("@")
+        host, dash, _ = rest.rpartition("-")
+        if not (at and dash and owner.isdigit()):
+            continue
+        if _undo.process_gone(int(owner), host):
+            path = Path(entry.path)
+            remove_path(path)
+            remove_path(Path(_undo.sidecar(entry.path)))  # a file build's undo record
+            removed.append(path)
+    return removed
+
+
 def temp_sibling(target: Path, *, directory: bool) -> Path:
     """A new, empty temporary file or directory next to *target*.
 
     Same directory as the target, so the final ``rename`` is atomic and never
     crosses a file system.  A temporary file is removed at once (PyTables
-    creates it), only its unique name is kept.
+    creates it), only its unique name is kept.  Leftovers of killed writers
+    are removed first (:func:`remove_stale_siblings`).
     """
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{target.name}.tmp-"
+    remove_stale_siblings(target)
+    prefix = _temp_prefix(target)
     if directory:
         path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
         # mkdtemp makes 0700; an archive directory gets the usual umask-based mode
@@ -206,6 +242,7 @@ def open_for_writing(path: str | os.PathLike) -> Iterator[Archive]:
         yield archive
     finally:
         archive.close()
+        _undo.drop_logs()
 
 
 @contextmanager
@@ -220,8 +257,15 @@ def borrow(archive_or_path: Archive | str | os.PathLike) -> Iterator[Archive]:
 
 
 def chrom_group(layout: ChromLayout) -> tables.Group:
-    """The HDF5 group holding a chromosome's attributes (call with the lock held)."""
-    return layout.file.acquire().get_node(layout.where)
+    """The HDF5 group holding a chromosome's attributes (call with the lock held).
+
+    Every writer comes here before touching a chromosome: a chunk rewrite a
+    killed writer left in flight in this file is undone first (:mod:`._undo`).
+    """
+    h5 = layout.file.acquire()
+    if h5.mode != "r":
+        _undo.recover(h5)
+    return h5.get_node(layout.where)
 
 
 def root_attrs(layout: ChromLayout) -> tables.AttributeSet:
@@ -269,6 +313,33 @@ def clear_incomplete(group: tables.Group, trackname: str) -> None:
     current = read_incomplete(group._v_attrs)
     if trackname in current:
         set_incomplete(group, [n for n in current if n != trackname])
+
+
+def begin_track_write(layout: ChromLayout, tracknames: Iterable[str]) -> None:
+    """Before the first chunk write into a chromosome: mark *tracknames*
+    incomplete there, set it dirty, and flush, so a kill from now on leaves
+    the marks on disk (see :mod:`._undo`).  Lock held."""
+    group = chrom_group(layout)
+    set_dirty(group, True)
+    for name in tracknames:
+        mark_incomplete(group, name)
+    _undo.flush(layout.file.acquire())
+    _undo.kill_point("mark")
+
+
+def end_track_write(layout: ChromLayout, clear: Iterable[str] = ()) -> None:
+    """After the last chunk write into a chromosome: flush the chunk index,
+    drop the undo record, then clear the marks of *clear* and flush again
+    (the marks go last: never cleared before what they guard is on disk).
+    With nothing to clear (a failed write) the marks stay.  Lock held."""
+    h5 = layout.file.acquire()
+    _undo.settle(h5)
+    clear = list(clear)
+    if clear:
+        group = chrom_group(layout)
+        for name in clear:
+            clear_incomplete(group, name)
+        _undo.flush(h5)
 
 
 def continuous_of(layout: ChromLayout, i: int) -> tables.EArray | None:

@@ -12,6 +12,10 @@ deflate (what the reference and ``h5repack -f GZIP=1`` write).  Anything else
 
 HDF5 keeps direct and ordinary I/O coherent (a direct read flushes a cached
 chunk, a direct write evicts it), so the two may be mixed on one handle.
+Rewriting a stored chunk follows the kill-safety protocol of
+:mod:`gdxarray.writer._undo` (undo record, write, flush); creating one
+(or opening a file r+ here) first undoes what a killed writer left in flight.
+
 Call everything here with :data:`gdxarray.store.HDF5_LOCK` held.
 """
 
@@ -20,13 +24,17 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import tables
 from tables.exceptions import NoSuchChunkError
 
 from .. import format as fmt
+from ..errors import CorruptChunkError
+from ..store import read_tracknames
+from . import _undo
 from ._common import deflate
 
 from .._chunks import CHUNK_ITER, base_address, unshuffle, stored_chunks
-from .._native import inflate
+from .._native import INFLATE_ERRORS, inflate
 
 _ITEM = fmt.CONTINUOUS_DTYPE.itemsize
 
@@ -65,6 +73,9 @@ class ColumnChunks:
         self.where: np.ndarray | None = None
         self._fd: int | None = None
         self._base = 0
+        self.h5 = earray._v_file
+        if self.h5.mode != "r":
+            _undo.recover(self.h5)
         if self.nchunks and self.ncols:
             if self.direct and CHUNK_ITER is not None and earray.size_on_disk:
                 # raw reads at the listed addresses must see chunks HDF5 may
@@ -180,26 +191,54 @@ class ColumnChunks:
         """The ``rows`` values of a chunk (NaN past the array end), or None if never written."""
         if self.stored is not None and not self.stored[col, chunk]:
             return None
-        if self.direct:
-            listed = self._raw(chunk, col)
-            if listed is not None:
-                values = self._decode(*listed)
+        try:
+            if self.direct:
+                listed = self._raw(chunk, col)
+                if listed is not None:
+                    values = self._decode(*listed)
+                else:
+                    try:
+                        raw = self.earray.read_chunk((chunk * self.rows, col))
+                    except NoSuchChunkError:
+                        return None
+                    values = self._decode(raw)
+                if len(values) != self.rows:
+                    raise ValueError(f"it decodes to {len(values)} values, not {self.rows}")
             else:
-                try:
-                    raw = self.earray.read_chunk((chunk * self.rows, col))
-                except NoSuchChunkError:
+                if not self.allocated(chunk, col):
                     return None
-                values = self._decode(raw)
-            if len(values) != self.rows:
-                raise ValueError(f"chunk of {len(values)} values, expected {self.rows}")
-        else:
-            if not self.allocated(chunk, col):
-                return None
-            a = chunk * self.rows
-            values = np.full(self.rows, np.nan, dtype=fmt.CONTINUOUS_DTYPE)
-            values[:self.valid(chunk)] = self.earray[a:a + self.valid(chunk), col]
+                a = chunk * self.rows
+                values = np.full(self.rows, np.nan, dtype=fmt.CONTINUOUS_DTYPE)
+                values[:self.valid(chunk)] = self.earray[a:a + self.valid(chunk), col]
+        except (*INFLATE_ERRORS, ValueError, tables.HDF5ExtError) as exc:
+            raise self.corrupt(chunk, col, exc) from None
         values[self.valid(chunk):] = np.nan  # whatever HDF5 left past the end
         return values
+
+    def corrupt(self, chunk: int, col: int, why) -> CorruptChunkError:
+        """The one-line error for a stored chunk that does not decode: file,
+        track, chromosome, position, and the way out."""
+        node = self.earray
+        try:
+            names = read_tracknames(self.h5.root._v_attrs)
+            track = names[col] if col < len(names) else f"column {col}"
+        except Exception:  # noqa: BLE001 - a damaged archive: name the column
+            track = f"column {col}"
+        sc = node._v_parent
+        chrom_group = sc._v_parent
+        if chrom_group is self.h5.root:  # directory archive: one chromosome per file
+            chrom = os.path.basename(self.h5.filename).removesuffix(fmt.SUFFIX)
+        else:
+            chrom = chrom_group._v_name
+        try:
+            start = int(sc._v_attrs[fmt.ATTR_START]) + chunk * self.rows
+            where = f"{chrom}:{start}-{start + self.valid(chunk)}"
+        except Exception:  # noqa: BLE001
+            where = f"{chrom} ({sc._v_name}, rows {chunk * self.rows}-)"
+        return CorruptChunkError(
+            f"{self.h5.filename}: track {track!r} at {where}: the stored chunk does not "
+            f"decode ({why or type(why).__name__}); erase and reload the track "
+            f"(genomedata-erase-data --trackname {track}, then genomedata-load-data)")
 
     def read_or_nan(self, chunk: int, col: int) -> np.ndarray:
         values = self.read(chunk, col)
@@ -208,44 +247,75 @@ class ColumnChunks:
         return values
 
     # -- writes ------------------------------------------------------------
+    def _old(self, chunk: int, col: int) -> tuple[int, int, int, bytes] | None:
+        """Index entry and bytes of a chunk about to be rewritten (None: not stored)."""
+        if self.stored is not None and not self.stored[col, chunk]:
+            return None
+        coords = (chunk * self.rows, col)
+        if self.where is not None:
+            addr, size, mask = (int(x) for x in self.where[col, chunk])
+            if addr >= 0:
+                listed = self._raw(chunk, col)
+                if listed is not None:
+                    return addr, size, mask, listed[0]
+        info = self.earray.chunk_info(coords)
+        if info.offset is None:
+            return None
+        return int(info.offset), int(info.size), int(info.filter_mask), \
+            bytes(self.earray.read_chunk(coords))
+
+    def _put(self, chunk: int, col: int, blob: bytes | None, values: np.ndarray | None) -> None:
+        """Store one chunk (raw *blob*, or *values* through slicing); a stored chunk
+        is rewritten under the undo protocol of :mod:`._undo`."""
+        old = self._old(chunk, col)
+        if old is not None:
+            _undo.record(self.h5, self.earray._v_pathname, chunk * self.rows, col, *old)
+        if blob is not None:
+            self.earray.write_chunk((chunk * self.rows, col), blob)
+        else:
+            a = chunk * self.rows
+            self.earray[a:a + self.valid(chunk), col] = values[:self.valid(chunk)]
+        _undo.kill_point("write")
+        if old is not None:
+            _undo.kill_point("rewrite")
+            # the old bytes are free space now: the index on disk must stop naming
+            # them before anything can be allocated over them
+            _undo.flush(self.h5)
+        if self.stored is not None:
+            self.stored[col, chunk] = True
+        if self.where is not None:
+            self.where[col, chunk, 0] = -1
+
     def write(self, chunk: int, col: int, values: np.ndarray) -> None:
         """Store a whole chunk (``rows`` values; those past the array end are ignored)."""
         if self.direct:
             if len(values) != self.rows:
                 values = np.concatenate([values, np.full(self.rows - len(values), np.nan,
                                                          fmt.CONTINUOUS_DTYPE)])
-            self.earray.write_chunk((chunk * self.rows, col), self._encode_chunk(values))
+            self._put(chunk, col, self._encode_chunk(values), None)
         else:
-            a = chunk * self.rows
-            self.earray[a:a + self.valid(chunk), col] = values[:self.valid(chunk)]
-        if self.stored is not None:
-            self.stored[col, chunk] = True
-        if self.where is not None:
-            self.where[col, chunk, 0] = -1
+            self._put(chunk, col, None, values)
 
     def write_run(self, first: int, col: int, values: np.ndarray) -> None:
         """Store consecutive whole chunks starting at *first* (``k * rows`` values)."""
-        if self.direct:
-            for k in range(len(values) // self.rows):
+        count = -(-min(len(values), (self.nrows - first * self.rows)) // self.rows)
+        fresh = self.stored is not None and not self.stored[col, first:first + count].any()
+        if self.direct or not fresh:
+            for k in range(count):
                 self.write(first + k, col, values[k * self.rows:(k + 1) * self.rows])
-        else:
+        else:  # chunks never stored: one slicing call
             a = first * self.rows
             b = min(a + len(values), self.nrows)
             self.earray[a:b, col] = values[:b - a]
-            if self.stored is not None:
-                self.stored[col, first:first + -(-(b - a) // self.rows)] = True
+            self.stored[col, first:first + count] = True
             if self.where is not None:
-                self.where[col, first:first + -(-(b - a) // self.rows), 0] = -1
+                self.where[col, first:first + count, 0] = -1
 
     def write_nan(self, chunk: int, col: int) -> None:
         """Overwrite a chunk with NaN (the compressed blob is made once)."""
         if self.direct:
             if self._nan_blob is None:
                 self._nan_blob = self._encode(np.full(self.rows, np.nan, fmt.CONTINUOUS_DTYPE))
-            self.earray.write_chunk((chunk * self.rows, col), self._nan_blob)
-            if self.where is not None:
-                self.where[col, chunk, 0] = -1
+            self._put(chunk, col, self._nan_blob, None)
         else:
-            a = chunk * self.rows
-            self.earray[a:a + self.valid(chunk), col] = np.full(self.valid(chunk), np.nan,
-                                                                fmt.CONTINUOUS_DTYPE)
+            self._put(chunk, col, None, np.full(self.rows, np.nan, fmt.CONTINUOUS_DTYPE))

@@ -14,8 +14,10 @@ Design (the costs are measured, see the module tests and the report):
   start, end past the chromosome, non-NaN data in a gap, and overlaps (also
   with intervals of earlier blocks, kept per chromosome as merged runs).
 * Nothing lost: before the first write into a chromosome the track is added
-  to the chromosome's ``ATTR_INCOMPLETE`` mark (and the chromosome set dirty);
-  the mark is removed when the whole input has loaded.
+  to the chromosome's ``ATTR_INCOMPLETE`` mark (and the chromosome set dirty),
+  flushed to disk; the mark is removed when the whole input has loaded, after
+  the chunk index is on disk.  Rewrites of stored chunks follow the undo
+  protocol of :mod:`._undo`, so a killed load leaves old or new values.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from ..errors import GenomedataError, ParseError, TrackNotOpenError
 from ..store import HDF5_LOCK, Archive, ChromLayout, is_bigwig
 from ._direct_io import ColumnChunks
 from ._common import (
-    Progress, borrow, chrom_group, clear_incomplete, continuous_of, genome_tracknames,
-    mark_incomplete, release, say, set_dirty, track_column,
+    Progress, begin_track_write, borrow, continuous_of, end_track_write, genome_tracknames,
+    release, say, track_column,
 )
 
 #: Values painted per staging matrix (bounds the temporary memory of one step:
@@ -334,10 +336,14 @@ class _Loader:
         if writer.name in self.touched:
             return
         with HDF5_LOCK:
-            group = chrom_group(writer.layout)
-            set_dirty(group, True)
-            mark_incomplete(group, self.trackname)
+            begin_track_write(writer.layout, [self.trackname])
         self.touched.append(writer.name)
+
+    def _settle(self, writer: _ChromWriter) -> None:
+        """Done with a chromosome for now: its writes indexed on disk, no undo record."""
+        if writer.name in self.touched:
+            with HDF5_LOCK:
+                end_track_write(writer.layout)
 
     def _switch(self, name: str) -> _ChromWriter:
         current = self.current
@@ -345,6 +351,7 @@ class _Loader:
             return current
         if current is not None:
             current.flush()
+            self._settle(current)
             release(self.archive, current.layout)
             self.current = None
         say(self.verbose, f"  {name}")
@@ -468,14 +475,13 @@ class _Loader:
     def finish(self) -> LoadDataSummary:
         if self.current is not None:
             self.current.flush()
+            self._settle(self.current)
             release(self.archive, self.current.layout)
             self.current = None
         for name in self.touched:
             layout = self.archive.chrom(name)
             with HDF5_LOCK:
-                group = chrom_group(layout)
-                clear_incomplete(group, self.trackname)
-                set_dirty(group, True)
+                end_track_write(layout, [self.trackname])
             release(self.archive, layout)
         return LoadDataSummary(self.trackname, self.lines, list(self.touched),
                                dict(sorted(self.skipped.items())))
@@ -483,6 +489,10 @@ class _Loader:
     def abort(self) -> None:
         if self.current is not None:
             self.current.discard()
+            try:
+                self._settle(self.current)  # the marks stay: the load did not complete
+            except Exception:  # noqa: BLE001 - keep the error that stopped the load
+                pass
             self.current = None
 
 

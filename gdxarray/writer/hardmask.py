@@ -17,8 +17,8 @@ from .. import intervals
 from ..errors import ParseError, TrackNotFoundError
 from ..store import HDF5_LOCK
 from ._common import (
-    borrow, chrom_group, continuous_of, genome_tracknames, read_tracknames, release, root_attrs,
-    say, set_dirty,
+    begin_track_write, borrow, chrom_group, continuous_of, end_track_write, genome_tracknames,
+    read_incomplete, read_tracknames, release, root_attrs, say,
 )
 from ._direct_io import ColumnChunks
 from .close import close_archive
@@ -186,7 +186,10 @@ def hardmask_data(gd_filename, hardmask_filename, track_names: Iterable[str] | s
             with HDF5_LOCK:
                 file_names = read_tracknames(root_attrs(layout))
                 cols = [file_names.index(n) for n in names]
-                set_dirty(chrom_group(layout), True)
+                # marked incomplete on disk while chunks change; a mark a failed
+                # load left stays
+                already = set(read_incomplete(chrom_group(layout)._v_attrs))
+                begin_track_write(layout, names)
                 for i in np.unique(sc).tolist():
                     earray = continuous_of(layout, i)
                     if earray is None:
@@ -194,6 +197,7 @@ def hardmask_data(gd_filename, hardmask_filename, track_names: Iterable[str] | s
                     sel = sc == i
                     base = int(layout.sc_starts[i])
                     _mask_supercontig(earray, cols, starts[sel] - base, ends[sel] - base)
+                end_track_write(layout, [n for n in names if n not in already])
             release(archive, layout)
         if not keep_archive_open and not dry_run:
             close_archive(archive, verbose=verbose)

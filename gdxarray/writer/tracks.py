@@ -18,7 +18,7 @@ from ..errors import GenomedataError, TrackExistsError
 from ..store import HDF5_LOCK, Archive, read_tracknames
 from ._direct_io import ColumnChunks
 from ._common import (
-    borrow, chrom_group, clear_incomplete, continuous_of, iter_layouts,
+    begin_track_write, borrow, chrom_group, continuous_of, end_track_write, iter_layouts,
     release, say, set_dirty, track_column,
 )
 
@@ -155,16 +155,15 @@ def erase_tracks(archive: Archive, tracknames: Iterable[str], *, verbose: bool =
         say(verbose, f"  {layout.name}: erasing {', '.join(names)}")
         cols = [track_column(archive, layout, name) for name in names]
         with HDF5_LOCK:
-            group = chrom_group(layout)
-            set_dirty(group, True)
+            # marked incomplete (on disk) while chunks change, cleared once all are NaN
+            begin_track_write(layout, names)
             for i in range(len(layout.sc_names)):
                 earray = continuous_of(layout, i)
                 if earray is None:
                     continue
                 for col in cols:
                     nan_column(earray, col)
-            for name in names:
-                clear_incomplete(group, name)
+            end_track_write(layout, names)
         release(archive, layout)
 
 

@@ -1,0 +1,281 @@
+"""Real SIGKILLs of writers: a killed write never corrupts a track (issue 12 §1).
+
+Each case runs a writer command in a child process that SIGKILLs itself at a
+deterministic point (``GDXARRAY_TEST_KILL_AT=point:N``, see
+``gdxarray/writer/_undo.py``), or is killed from outside after a seeded delay,
+and then checks, in this process:
+
+* the archive opens and the tracks not being written hold exactly what was loaded;
+* the written track is whole (exactly the old or the new values), or marked
+  incomplete on disk: then close-data refuses, and every base is old or new;
+* the same command again, or erase-data, succeeds and gives exact values.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+import tables
+
+from gdxarray import Genome
+from gdxarray.errors import (
+    CorruptChunkError, GenomedataDirtyWarning, IncompleteTrackError, IncompleteTrackWarning,
+)
+from gdxarray.writer import (
+    close_data, erase_data, hardmask_data, load_data, load_seq, open_data, write_arrays,
+)
+
+SIZES = {"chr1": 240_000, "chr2": 90_000}  # 24 and 9 chunks of 10 kb per track
+TRACKS = ("a", "b", "c")
+
+
+def _values(rng, n):
+    """Runs of random values and NaN, so chunks compress to different sizes."""
+    out = np.full(n, np.nan, np.float32)
+    pos = 0
+    while pos < n:
+        run = int(rng.integers(50, 3_000))
+        if rng.random() < 0.8:
+            out[pos:pos + run] = np.round(rng.normal(0, 5, size=min(run, n - pos)), 2)
+        pos += run
+    return out
+
+
+def _bedgraph(path, truth):
+    with open(path, "w") as fh:
+        for chrom, values in truth.items():
+            ok = np.flatnonzero(~np.isnan(values))
+            fh.writelines(f"{chrom}\t{i}\t{i + 1}\t{values[i]:g}\n" for i in ok[::7])
+    # the exact values a bedGraph of every 7th finite base loads (NaN elsewhere)
+    out = {}
+    for chrom, values in truth.items():
+        v = np.full(len(values), np.nan, np.float32)
+        ok = np.flatnonzero(~np.isnan(values))[::7]
+        v[ok] = np.float32([float(f"{x:g}") for x in values[ok]])
+        out[chrom] = v
+    return out
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A closed file archive with tracks a, b, c and the inputs of a second b."""
+    root = tmp_path_factory.mktemp("kill")
+    rng = np.random.default_rng(12)
+    sizes = root / "g.sizes"
+    sizes.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
+    path = root / "base.gd"
+    load_seq(path, [sizes], seqfile_type="sizes", mode="file")
+    open_data(path, list(TRACKS))
+    truth = {t: {c: _values(rng, n) for c, n in SIZES.items()} for t in TRACKS}
+    for t in TRACKS:
+        write_arrays(path, t, [(c, 0, v) for c, v in truth[t].items()])
+    close_data(path)
+    new_b = _bedgraph(root / "b2.bedGraph", {c: _values(rng, n) for c, n in SIZES.items()})
+    mask = root / "mask.bed"
+    mask.write_text("chr1\t5000\t65000\nchr1\t100000\t180000\nchr2\t1000\t80000\n")
+    return {"path": path, "truth": truth, "new_b": new_b, "bedgraph": root / "b2.bedGraph",
+            "mask": mask}
+
+
+def _copy(base, tmp_path):
+    target = tmp_path / "g.gd"
+    target.write_bytes(base["path"].read_bytes())
+    return target
+
+
+def _masked(values_by_chrom, mask):
+    out = {c: v.copy() for c, v in values_by_chrom.items()}
+    for line in mask.read_text().splitlines():
+        c, s, e = line.split("\t")
+        out[c][int(s):int(e)] = np.nan
+    return out
+
+
+def _run_killed(args, kill_at=None, delay=None):
+    """Run ``genomedata-<command>`` in a child; return its exit status."""
+    env = dict(os.environ)
+    if kill_at:
+        env["GDXARRAY_TEST_KILL_AT"] = kill_at
+    code = ("import sys; from gdxarray.cli.%s import main; sys.argv[0] = 'genomedata'; "
+            "sys.exit(main(sys.argv[1:]))" % args[0])
+    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args[1:])], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if delay is not None:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+    out, err = proc.communicate(timeout=60)
+    if kill_at:
+        assert proc.returncode == -signal.SIGKILL, (proc.returncode, err)
+    return proc.returncode
+
+
+def _marks(path):
+    """Incomplete marks per chromosome, read from the file with plain PyTables."""
+    with tables.open_file(str(path)) as h5:
+        out = {}
+        for chrom in SIZES:
+            attrs = h5.get_node(f"/{chrom}")._v_attrs
+            names = attrs["gdxarray_incomplete_tracks"] if \
+                "gdxarray_incomplete_tracks" in attrs._v_attrnames else []
+            out[chrom] = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+        return out
+
+
+def _read(path, track):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IncompleteTrackWarning)
+        warnings.simplefilter("ignore", GenomedataDirtyWarning)
+        with Genome(path) as genome:
+            return {c: np.asarray(genome[c][0:n, track]).reshape(-1) for c, n in SIZES.items()}
+
+
+def _same(got, want):
+    return all(np.array_equal(got[c], want[c], equal_nan=True) for c in SIZES)
+
+
+def _check_after_kill(path, base, old_b, new_b):
+    """The invariants; returns True when track b was left marked incomplete."""
+    marks = _marks(path)
+    assert all(m in ([], ["b"]) for m in marks.values()), marks
+    # the other tracks: exactly what was loaded
+    for t in ("a", "c"):
+        assert _same(_read(path, t), base["truth"][t]), t
+    incomplete = any(marks.values())
+    if incomplete:
+        with pytest.raises(IncompleteTrackError):
+            close_data(path)  # refuses (and, opening r+, undoes a chunk left in flight)
+        got = _read(path, "b")
+        for c in SIZES:  # every base old or new, nothing undecodable
+            ok = ((got[c] == old_b[c]) | (got[c] == new_b[c])
+                  | (np.isnan(got[c]) & (np.isnan(old_b[c]) | np.isnan(new_b[c]))))
+            assert ok.all(), (c, np.flatnonzero(~ok)[:5])
+    else:
+        got = _read(path, "b")
+        assert _same(got, old_b) or _same(got, new_b)
+    assert not list(path.parent.glob(".g.gd.undo")) or incomplete
+    return incomplete
+
+
+REWRITE_KILLS = ["mark:1", "rewrite:1", "rewrite:9", "undo:30", "write:33"]
+
+
+@pytest.mark.parametrize("kill_at", REWRITE_KILLS)
+def test_killed_load_over_data(base, tmp_path, kill_at):
+    path = _copy(base, tmp_path)
+    old_b, new_b = base["truth"]["b"], base["new_b"]
+    _run_killed(["load_data", path, "b", "--file", base["bedgraph"]], kill_at)
+    # the bedGraph paints over b: new = old where the input has nothing
+    painted = {c: np.where(np.isnan(new_b[c]), old_b[c], new_b[c]) for c in SIZES}
+    assert _check_after_kill(path, base, old_b, painted)  # every point is past the mark
+    # the same command again succeeds (once through the CLI); so does close-data after it
+    if kill_at == "rewrite:9":
+        assert _run_killed(["load_data", path, "b", "--file", base["bedgraph"]]) == 0
+    else:
+        load_data(path, "b", base["bedgraph"])
+    close_data(path)
+    assert _same(_read(path, "b"), painted)
+    assert _marks(path) == {c: [] for c in SIZES}
+
+
+@pytest.mark.parametrize("kill_at", ["rewrite:2", "rewrite:20", "undo:11"])
+def test_killed_hardmask(base, tmp_path, kill_at):
+    path = _copy(base, tmp_path)
+    old_b = base["truth"]["b"]
+    new_b = _masked(old_b, base["mask"])
+    _run_killed(["hardmask", base["mask"], path, "-t", "b"], kill_at)
+    assert _check_after_kill(path, base, old_b, new_b)
+    # a killed hardmask leaves b incomplete: erase and reload is the way out, and
+    # re-running the hardmask itself also works (masking twice is masking once)
+    hardmask_data(path, base["mask"], ["b"], keep_archive_open=True)
+    got = _read(path, "b")
+    assert _same(got, new_b)
+
+
+@pytest.mark.parametrize("kill_at", ["rewrite:3", "undo:25"])
+def test_killed_erase_then_erase_again(base, tmp_path, kill_at):
+    path = _copy(base, tmp_path)
+    old_b = base["truth"]["b"]
+    nan_b = {c: np.full(n, np.nan, np.float32) for c, n in SIZES.items()}
+    _run_killed(["erase_data", path, "--trackname", "b"], kill_at)
+    assert _check_after_kill(path, base, old_b, nan_b)
+    erase_data(path, "b")
+    close_data(path)
+    assert _same(_read(path, "b"), nan_b)
+    for t in ("a", "c"):
+        assert _same(_read(path, t), base["truth"][t])
+
+
+def test_timed_kills_of_replace_workflow(base, tmp_path):
+    """The README's replace (erase, close, load) killed at seeded moments."""
+    rng = np.random.default_rng(3)
+    old_b, new_b = base["truth"]["b"], base["new_b"]
+    nan_b = {c: np.full(n, np.nan, np.float32) for c, n in SIZES.items()}
+    path = _copy(base, tmp_path)
+    erase_data(path, "b")
+    close_data(path)
+    for delay in rng.uniform(0.45, 0.9, size=2):
+        _run_killed(["load_data", path, "b", "--file", base["bedgraph"]], delay=float(delay))
+        _check_after_kill(path, {"truth": base["truth"]}, nan_b, new_b)
+    load_data(path, "b", base["bedgraph"])
+    close_data(path)
+    assert _same(_read(path, "b"), new_b)
+
+
+def test_undecodable_chunk_is_a_one_line_error(base, tmp_path):
+    """A writer meeting a chunk that does not decode names file, track, position and the way out."""
+    path = _copy(base, tmp_path)
+    with tables.open_file(str(path)) as h5:
+        info = h5.get_node("/chr1/supercontig_0/continuous").chunk_info((30_000, 1))
+    with open(path, "r+b") as fh:  # flip bytes in the middle of b's chunk at chr1:30000
+        fh.seek(info.offset + info.size // 2)
+        fh.write(b"\xff\x00\xff\x00\xff\x00\xff\x00")
+    with tables.open_file(str(path), "r+") as h5:  # dirty, so close-data scans chr1
+        h5.get_node("/chr1")._v_attrs["dirty"] = True
+    with pytest.raises(CorruptChunkError, match=r"track 'b' at chr1:30000-40000.*erase"):
+        close_data(path)
+    for args in (["hardmask", base["mask"], path, "-t", "b"],
+                 ["load_data", path, "b", "--file", base["bedgraph"]]):
+        env = dict(os.environ)
+        code = ("import sys; from gdxarray.cli.%s import main; "
+                "sys.exit(main(sys.argv[1:]))" % args[0])
+        run = subprocess.run([sys.executable, "-c", code, *map(str, args[1:])], env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert run.returncode != 0
+        assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+        assert "chr1:30000-40000" in run.stderr and "'b'" in run.stderr, run.stderr
+        assert "genomedata-erase-data --trackname b" in run.stderr
+    erase_data(path, "b")  # the way out works
+    load_data(path, "b", base["bedgraph"])
+    close_data(path)
+    assert _same(_read(path, "a"), base["truth"]["a"])
+
+
+def test_leftover_temporary_siblings_of_dead_writers_are_removed(tmp_path):
+    sizes = tmp_path / "g.sizes"
+    sizes.write_text("chr1\t1000\n")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    from gdxarray.writer import _undo
+
+    host = _undo.host()
+    stale = tmp_path / f".new.gd.tmp-{dead}@{host}-abc123"
+    stale_dir = tmp_path / f".new.gd.tmp-{dead}@{host}-dir_9"
+    live = tmp_path / f".new.gd.tmp-{os.getpid()}@{host}-live1"
+    other_host = tmp_path / f".new.gd.tmp-{dead}@elsewhere-abc"
+    legacy = tmp_path / ".new.gd.tmp-k2j3h4"
+    stale_undo = tmp_path / f".{stale.name}.undo"
+    for p in (stale, stale_undo, live, other_host, legacy):
+        p.write_bytes(b"x" * 100)
+    stale_dir.mkdir()
+    (stale_dir / "chr1.genomedata").write_bytes(b"x")
+    load_seq(tmp_path / "new.gd", [sizes], seqfile_type="sizes", mode="file")
+    assert not stale.exists() and not stale_dir.exists() and not stale_undo.exists()
+    assert live.exists() and other_host.exists() and legacy.exists()
+    assert (tmp_path / "new.gd").is_file()
