@@ -27,8 +27,10 @@ from .. import format as fmt
 from .._native import FRAME_MAGIC, frame_chunk
 
 #: Header fields a frame's length and compressed size live in: msgpack markers
-#: (0xcf uint64, 0xd3 int64, 0xd3 int64) at bytes 15, 24 and 33.
-_FIELDS = ((15, 0xCF), (24, 0xD3), (33, 0xD3))
+#: at bytes 15 (0xcf: uint64 frame length), 29 and 38 (0xd3: int64 bytes
+#: decoded, bytes compressed); 24-28 are a fixstr of general flags.
+_FIELDS = ((15, 0xCF), (24, 0xA4), (29, 0xD3), (38, 0xD3))
+_CBYTES_AT = 39
 _U64 = struct.Struct(">Q")
 
 _CACHE: dict[tuple, FrameEncoder | None] = {}
@@ -75,7 +77,7 @@ class FrameEncoder:
                 if template[at] != marker:
                     raise ValueError("unexpected Blosc2 frame header")
             if (_U64.unpack_from(template, 16)[0] != len(template)
-                    or _U64.unpack_from(template, 34)[0] != cbytes):
+                    or _U64.unpack_from(template, _CBYTES_AT)[0] != cbytes):
                 raise ValueError("unexpected Blosc2 frame header")
             chunk = template[hlen:hlen + cbytes]
             self._head = bytearray(template[:hlen])
@@ -103,7 +105,7 @@ class FrameEncoder:
                                filters=self._filters, blocksize=self._blocksize)
         head = bytearray(self._head)
         _U64.pack_into(head, 16, len(head) + len(chunk) + len(self._tail))
-        _U64.pack_into(head, 34, len(chunk))
+        _U64.pack_into(head, _CBYTES_AT, len(chunk))
         return b"".join((head, chunk, self._tail))
 
 
