@@ -536,13 +536,49 @@ def _flush(plan: LeafPlan, locs: list, out: np.ndarray, at: int) -> None:
         _pread_exact(plan, raw, first)
         parts = [(o - first, nb, o) for o, nb in locs]
     else:
-        raw = _scratch("raw", stored)
-        parts, pos = [], 0
-        for o, nb in locs:
-            _pread_exact(plan, raw[pos:pos + nb], o)
-            parts.append((pos, nb, o))
-            pos += nb
+        raw, parts = _read_runs(plan, locs, stored)
     _decode(plan, raw, parts, out[at:at + len(locs) * plan.chunk_rows])
+
+
+#: Chunks at most this far apart in the file are read with one ``preadv``
+#: (the bytes between are read and ignored).
+_GAP = 64 << 10
+
+
+def _read_runs(plan: LeafPlan, locs: list, stored: int) -> tuple[np.ndarray, list]:
+    """Scattered chunks *locs*, read in runs of near neighbours in file order.
+
+    Chunks rewritten after they were first stored (blosc2 arrays, which start
+    as all-NaN chunks, see ``writer.tracks._store_nan``) sit in two or more
+    places of the file; a read per chunk cost 8,500 ``preadv`` calls where a
+    scan of zlib chunks made 165 (measured, 10 Mbp x 3 tracks).
+    """
+    order = sorted(range(len(locs)), key=lambda i: locs[i][0])
+    runs: list[list[int]] = []
+    size = 0
+    for i in order:
+        o, nb = locs[i]
+        if runs and o - runs[-1][1] <= _GAP:
+            grow = max(runs[-1][1], o + nb) - runs[-1][1]
+            runs[-1][1] += grow
+            size += grow
+        else:
+            runs.append([o, o + nb])
+            size += nb
+    raw = _scratch("raw", max(size, stored))
+    where, pos = {}, 0
+    for lo, hi in runs:
+        _pread_exact(plan, raw[pos:pos + hi - lo], lo)
+        where[lo] = pos
+        pos += hi - lo
+    parts, k = [None] * len(locs), 0
+    starts = [lo for lo, _ in runs]
+    for i in order:
+        o, nb = locs[i]
+        while k + 1 < len(starts) and starts[k + 1] <= o:
+            k += 1
+        parts[i] = (where[starts[k]] + o - starts[k], nb, o)
+    return raw, parts
 
 
 def forget(path: str) -> None:
