@@ -607,7 +607,7 @@ def reduce_column(leaf, plan: LeafPlan, col: int, spans, origin: int,
     unavailable: the caller then reduces decoded values.
     """
     kernel = _kernels.KERNEL
-    if kernel is None or (plan.compressed and INFLATE is None):
+    if kernel is None or (plan.compressed and not plan.blosc2 and INFLATE is None):
         return False
     cr = plan.chunk_rows
     pieces = [(k, max(a, k * cr) - k * cr, min(b, (k + 1) * cr) - k * cr)
@@ -665,15 +665,19 @@ def reduce_column(leaf, plan: LeafPlan, col: int, spans, origin: int,
             _pread_exact(plan, raw, first)
             parts[:, 0] = np.array(offsets, dtype=np.int64) - first
         else:
-            raw = _scratch("raw", sum(nbytes))
-            pos = 0
-            for j, (o, nb) in enumerate(zip(offsets, nbytes)):
-                _pread_exact(plan, raw[pos:pos + nb], o)
-                parts[j, 0] = pos
-                pos += nb
+            raw, where = _read_runs(plan, [loc for _, loc in batch], sum(nbytes))
+            parts[:, 0] = [at for at, _, _ in where]
         parts[:, 1] = nbytes
         parts[:, 2:] = [(r0, r1) for (_, r0, r1), _ in batch]
         kk = np.array([k for (k, _, _), _ in batch], dtype=np.int64)
+        if plan.blosc2:  # decoded first (libblosc2), then reduced as plain values
+            decoded = _scratch("b2decoded", len(batch) * size)
+            _fill(plan, raw, [(int(at), nb, o) for at, nb, o in
+                              zip(parts[:, 0].tolist(), nbytes, offsets)], decoded, size)
+            parts[:, 0] = np.arange(len(batch), dtype=np.int64) * size
+            parts[:, 1] = size
+            run(decoded, parts, origin + kk * cr, 0, offsets)
+            continue
         run(raw, parts, origin + kk * cr, flags, offsets)
     return True
 

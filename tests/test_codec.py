@@ -283,3 +283,32 @@ def test_blosc2_self_test_drops_a_decoder_that_disagrees():
             return None  # claims success, writes nothing
 
     assert _native._self_test_blosc2(Wrong()) is None
+
+
+@pytest.mark.parametrize("codec", BLOSC2)
+def test_fused_summary_decodes_blosc2_chunks(tmp_path, inputs, codec, monkeypatch):
+    """Genome/Chromosome.summary over blosc2 chunks: decoded, then reduced by the kernel."""
+    path = _build(tmp_path, inputs, codec)
+    used = []
+    real = _chunks.reduce_column
+
+    def counting(*args, **kwargs):
+        used.append(real(*args, **kwargs))
+        return used[-1]
+
+    monkeypatch.setattr(_chunks, "reduce_column", counting)
+    truth = _truth(inputs, "chr1")
+    with Genome(path) as genome:
+        chrom = genome["chr1"]
+        whole = chrom.summary(stats=("count", "sum", "min", "max"), zoom=False)
+        np.testing.assert_array_equal(whole["count"], np.isfinite(truth).sum(axis=0))
+        np.testing.assert_allclose(whole["sum"], np.nansum(truth, axis=0, dtype=np.float64),
+                                   rtol=1e-12)
+        np.testing.assert_array_equal(whole["max"], np.nanmax(truth, axis=0))
+        binned = chrom.summary(123, 59_000, stats=("sum",), bins=7, zoom=False)
+        edges = np.linspace(123, 59_000, 8).astype(np.int64)
+        want = [[np.nansum(truth[a:b, j], dtype=np.float64) for a, b in zip(edges, edges[1:])]
+                for j in range(2)]
+        np.testing.assert_allclose(np.asarray(binned["sum"]).reshape(7, 2).T, want, rtol=1e-12)
+    if _chunks._kernels.KERNEL is not None:
+        assert used and all(used)  # the fused lane, not the fallback
