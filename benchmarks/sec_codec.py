@@ -66,6 +66,14 @@ def _decode_only(path) -> int:
     return n
 
 
+def _fused(path) -> np.ndarray:
+    """Genome.summary: the fused decode + reduce kernel (zoom levels not used)."""
+    import gdxarray
+
+    with gdxarray.Genome(str(path)) as g:
+        return np.asarray(g.summary(stats=("sum",), zoom=False)["sum"], dtype=np.float64)
+
+
 def run(bench) -> None:
     reps = bench.repeat
     n = bench.args.reads
@@ -82,8 +90,10 @@ def run(bench) -> None:
                                   "track (3 tracks, 1 process)", "codec"),
             "decode": bench.res.row(f"codec_decode_{c}", f"codec {c}: the scan's reads without "
                                     "the sums (iter_blocks only)", "codec"),
+            "fused": bench.res.row(f"codec_fused_{c}", f"codec {c}: whole-genome sums through "
+                                   "Genome.summary (fused kernel, zoom=False)", "codec"),
         }
-    paths, sums, reads = {}, {}, {}
+    paths, sums, reads, fused = {}, {}, {}, {}
     loads = []
     seed = 77_000
     for rep in range(reps):
@@ -115,8 +125,13 @@ def run(bench) -> None:
             t0 = time.perf_counter()
             _decode_only(paths[c])
             rows[c]["decode"].add(OURS, time.perf_counter() - t0)
+            gc.collect()
+            t0 = time.perf_counter()
+            fused[c] = bench.guard(rows[c]["fused"], OURS, _fused, paths[c])
+            rows[c]["fused"].add(OURS, time.perf_counter() - t0)
         loads.append(os.getloadavg()[0])
-    base = {k: rows["zlib"][k].value(OURS) for k in ("load", "size", "reads", "scan", "decode")}
+    base = {k: rows["zlib"][k].value(OURS)
+            for k in ("load", "size", "reads", "scan", "decode", "fused")}
     for c in CODECS[1:]:
         scan, size = rows[c]["scan"].value(OURS), rows[c]["size"].value(OURS)
         r = bench.res.row(f"codec_scan_speedup_{c}", f"codec {c}: scan speed-up over zlib "
@@ -128,6 +143,11 @@ def run(bench) -> None:
                           kind="ratio", target=("max_value", 1.1))
         if size and base["size"]:
             s.add(OURS, size / base["size"])
+        f = rows[c]["fused"].value(OURS)
+        r = bench.res.row(f"codec_fused_speedup_{c}", f"codec {c}: fused-summary speed-up over "
+                          "zlib's fused summary", "codec", kind="ratio")
+        if f and base["fused"]:
+            r.add(OURS, base["fused"] / f)
         for k in ("load", "reads", "decode"):
             v = rows[c][k].value(OURS)
             if v and base[k]:
@@ -139,10 +159,11 @@ def run(bench) -> None:
         for c in CODECS[1:]:
             if c not in paths:
                 continue
-            ok = np.allclose(sums[c], sums["zlib"], rtol=1e-12) and all(
+            ok = np.allclose(sums[c], sums["zlib"], rtol=1e-12) and (
+                fused.get(c) is None or np.allclose(fused[c], fused["zlib"], rtol=1e-12)) and all(
                 np.array_equal(a, b, equal_nan=True)
                 for a, b in zip(_reads(paths[c], regions), truth))
-            bench.res.check(f"codec {c}: scan sums and 200 reads equal zlib's", ok)
+            bench.res.check(f"codec {c}: scan sums, fused sums and 200 reads equal zlib's", ok)
             try:
                 import genomedata
 
