@@ -144,6 +144,8 @@ class ColumnChunks:
         # the raw size
         data = raw
         if self._frames is not None:
+            if mask:  # the (optional) blosc2 filter was skipped: raw values
+                return np.frombuffer(raw, dtype=fmt.CONTINUOUS_DTYPE).copy()
             return self._unframe(raw)
         if "deflate" in self.pipeline:
             skipped = mask is not None and mask & (1 << self.pipeline.index("deflate"))
