@@ -52,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 
 SECTIONS = ("seq", "load", "small", "e2e", "close", "reads", "scan", "dask", "xarray", "size",
-            "limit", "bam", "segway", "summary", "robust")
+            "limit", "bam", "segway", "summary", "robust", "codec")
 SECTION_DOC = {
     "startup": "interpreter start-up + import of each loader command (runs with any loader section)",
     "seq": "load-seq: ours on the full FASTA (Mbp/s); both on a small genome with long gaps",
@@ -66,6 +66,7 @@ SECTION_DOC = {
     "xarray": "xarray region read vs the raw API",
     "size": "archive size on disk",
     "bam": "BAM → track (genomedata-load-bam) vs bedtools genomecov -bg (benchmarks/sec_bam.py)",
+    "codec": "--compression zlib vs blosc2-zstd vs blosc2-lz4: size, load, reads, scan (sec_codec.py)",
     "limit": "physical limit: zlib.decompress of every stored chunk; plain file read",
     "segway": "Segway's access pattern: open+read per call, make_continuous_cells, itercontinuous scan",
     "summary": "fused reductions vs pyBigWig's scan and raw libdeflate; zoomed 1,000-bin summaries",
@@ -347,6 +348,9 @@ class Bench:
 
     def sec_bam(self) -> None:
         from benchmarks import sec_bam; sec_bam.run(self)  # noqa: E702
+
+    def sec_codec(self) -> None:
+        from benchmarks import sec_codec; sec_codec.run(self)  # noqa: E702
 
     def sec_small(self) -> None:
         ds = self.ds

@@ -165,6 +165,21 @@ def add_chunk_size(parser: argparse._ActionsContainer) -> None:
              f"holds ROWS bases of one track (default: {default}, as genomedata 1.7)")
 
 
+def add_compression(parser: argparse._ActionsContainer, *, new_archive: bool) -> None:
+    from gdxarray.format import COMPRESSIONS, DEFAULT_COMPRESSION
+
+    when = ("" if new_archive else
+            "; only when the archive has no tracks yet (tracks added later keep "
+            "the archive's codec)")
+    parser.add_argument(
+        "--compression", choices=list(COMPRESSIONS),
+        default=DEFAULT_COMPRESSION if new_archive else None,
+        help=f"codec of the track data: {DEFAULT_COMPRESSION} (default, what genomedata "
+             "1.7 writes) or blosc2 with zstd or lz4 and byte shuffle (faster "
+             "scans; genomedata 1.7 reads them too, through PyTables' Blosc2 "
+             f"filter){when}")
+
+
 # --- inputs -----------------------------------------------------------------
 
 def expand_globs(patterns: Iterable[str]) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ._common import (
-    add_chunk_size, add_gap_length, add_mode, add_name_mapping, add_strict_chromosomes,
+    add_chunk_size, add_compression, add_gap_length, add_mode, add_name_mapping, add_strict_chromosomes,
     add_verbose, add_version,
     expand_globs, make_parser, run,
 )
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                                           "are at least 100 sequences, otherwise a "
                                           "directory (see below).")
     add_chunk_size(implementation)
+    add_compression(implementation, new_archive=True)
     add_gap_length(implementation)
     return parser
 
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                         chromosome_name_style=args.name_style,
                         maskfilename=args.maskfile, verbose=args.verbose,
                         gap_length=args.gap_length,
-                        strict_chromosomes=args.strict_chromosomes)
+                        strict_chromosomes=args.strict_chromosomes,
+                        compression=args.compression)
 
     return run(PROG, body)
 

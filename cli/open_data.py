@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_chunk_size, add_verbose, add_version, make_parser, run
+from ._common import add_chunk_size, add_compression, add_verbose, add_version, make_parser, run
 
 PROG = "genomedata-open-data"
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="names of the tracks to add")
     add_verbose(parser)
     add_chunk_size(parser)
+    add_compression(parser, new_archive=False)
     return parser
 
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         from gdxarray.writer import open_data
 
         open_data(args.gdarchive, args.tracknames, verbose=args.verbose,
-                  chunk_size=args.chunk_size)
+                  chunk_size=args.chunk_size, compression=args.compression)
 
     return run(PROG, body)
 

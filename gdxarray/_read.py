@@ -125,6 +125,8 @@ class _NodeCache:
         except tables.NoSuchNodeError:
             return None, None
         plan = _chunks.make_plan(leaf) if node == fmt.NODE_CONTINUOUS else None
+        if plan is not None:
+            plan.origin = (chrom.name, int(chrom.sc_starts[i]))
         self.nodes[key] = (h5, leaf, plan)
         return leaf, plan
 
@@ -142,7 +144,10 @@ class _NodeCache:
                 leaf = file.acquire().get_node(path)
             except tables.NoSuchNodeError:
                 return None
-            return tuple(int(n) for n in leaf.shape), _chunks.make_plan(leaf)
+            plan = _chunks.make_plan(leaf)
+            if plan is not None:
+                plan.origin = (chrom.name, int(chrom.sc_starts[i]))
+            return tuple(int(n) for n in leaf.shape), plan
 
         entry = file.cached(("leaf", path), read)
         if entry is None:

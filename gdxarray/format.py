@@ -131,6 +131,36 @@ SEQ_ATOM = tables.UInt8Atom()
 CONTINUOUS_CHUNK_SHAPE = (10_000, 1)
 #: zlib level 1 + shuffle (PyTables' defaults for complevel=1), as the reference writes.
 FILTERS = tables.Filters(complevel=1, complib="zlib", shuffle=True)
+#: The ``continuous`` codecs a loader may choose (``--compression``).  The blosc2
+#: ones are the Blosc2 HDF5 filter PyTables itself ships and registers, so the
+#: reference (any PyTables >= 3.8) reads them unchanged; blosc2 shuffles inside
+#: the filter.  Levels measured in ``benchmarks/sec_codec.py`` (docs/format.md).
+COMPRESSIONS = {
+    "zlib": FILTERS,
+    "blosc2-zstd": tables.Filters(complevel=1, complib="blosc2:zstd", shuffle=True),
+    "blosc2-lz4": tables.Filters(complevel=5, complib="blosc2:lz4", shuffle=True),
+}
+DEFAULT_COMPRESSION = "zlib"
+
+
+def compression_filters(name: str) -> tables.Filters:
+    """The ``continuous`` filters of codec *name* (a key of :data:`COMPRESSIONS`)."""
+    try:
+        return COMPRESSIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown compression {name!r}; choose one of "
+                         f"{', '.join(COMPRESSIONS)}") from None
+
+
+def compression_name(filters: tables.Filters) -> str:
+    """The codec name of stored filters: a key of :data:`COMPRESSIONS` or
+    ``complib`` (e.g. ``"none"``, ``"blosc2:zstd"``) for anything else."""
+    if not filters.complevel:
+        return "none"
+    lib = filters.complib
+    if lib.startswith("blosc2:") and filters.shuffle and not filters.bitshuffle:
+        return "blosc2-" + lib.split(":", 1)[1]
+    return lib
 #: Sequence byte of a base outside every supercontig.
 SEQ_GAP = ord("N")
 
@@ -178,9 +208,11 @@ __all__ = [
     "BIGWIG_MAGICS",
     "CONTINUOUS_ATOM",
     "CONTINUOUS_CHUNK_SHAPE",
+    "COMPRESSIONS",
     "CONTINUOUS_DTYPE",
     "COORD_CHROM",
     "COORD_POS",
+    "DEFAULT_COMPRESSION",
     "DEFAULT_NAME_STYLE",
     "DIM_BIN",
     "DIM_POSITION",
@@ -209,6 +241,8 @@ __all__ = [
     "SUPERCONTIG_PREFIX",
     "VAR_CONTINUOUS",
     "VAR_SEQ",
+    "compression_filters",
+    "compression_name",
     "decode_trackname",
     "encode_trackname",
 ]

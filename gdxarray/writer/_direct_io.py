@@ -7,8 +7,9 @@ is slow (measured on 5 Mbp: one column 0.30 s, three columns 1.5 s), while
 ``read_chunk``/``write_chunk`` plus numpy (un)shuffle and deflate take 0.08 s.
 So the writers move whole chunks themselves when the dataset's filter
 pipeline is one they can reproduce exactly: nothing, deflate, or shuffle +
-deflate (what the reference and ``h5repack -f GZIP=1`` write).  Anything else
-(another compressor, Fletcher32) falls back to slicing.
+deflate (what the reference and ``h5repack -f GZIP=1`` write), or PyTables'
+Blosc2 filter (``--compression blosc2-*``, see :mod:`._blosc2`).  Anything
+else (another compressor, Fletcher32) falls back to slicing.
 
 HDF5 keeps direct and ordinary I/O coherent (a direct read flushes a cached
 chunk, a direct write evicts it), so the two may be mixed on one handle.
@@ -34,7 +35,8 @@ from . import _undo
 from ._common import deflate
 
 from .._chunks import CHUNK_ITER, base_address, unshuffle, stored_chunks
-from .._native import INFLATE_ERRORS, inflate
+from .._native import BLOSC2, INFLATE_ERRORS, address, blosc2_decode, inflate
+from ._blosc2 import encoder_for
 
 _ITEM = fmt.CONTINUOUS_DTYPE.itemsize
 
@@ -46,6 +48,8 @@ def _pipeline(earray) -> list[str] | None:
         return None
     if f.complevel == 0:
         return [] if not f.shuffle else None
+    if f.complib.startswith("blosc2:") and not f.bitshuffle:
+        return ["blosc2"]  # one filter: blosc2 shuffles inside it
     if f.complib != "zlib":
         return None
     # PyTables puts shuffle in front of the compressor
@@ -66,6 +70,10 @@ class ColumnChunks:
                        and earray.atom.dtype == fmt.CONTINUOUS_DTYPE
                        and earray.byteorder in ("little", "irrelevant"))
         self.pipeline = pipeline or []
+        self._frames = None
+        if self.direct and self.pipeline == ["blosc2"]:
+            self._frames = encoder_for(earray)  # None: slice through PyTables
+            self.direct = self._frames is not None
         self.level = max(1, int(earray.filters.complevel))
         self._nan_blob: bytes | None = None
         self._uniform_blobs: dict[int, bytes] = {}  # bit pattern -> stored chunk
@@ -146,6 +154,10 @@ class ColumnChunks:
         # was skipped is recognised by failing to inflate while having exactly
         # the raw size
         data = raw
+        if self._frames is not None:
+            if mask:  # the (optional) blosc2 filter was skipped: raw values
+                return np.frombuffer(raw, dtype=fmt.CONTINUOUS_DTYPE).copy()
+            return self._unframe(raw)
         if "deflate" in self.pipeline:
             skipped = mask is not None and mask & (1 << self.pipeline.index("deflate"))
             if not skipped:
@@ -160,7 +172,20 @@ class ColumnChunks:
             return out
         return np.frombuffer(data, dtype=fmt.CONTINUOUS_DTYPE).copy()
 
+    def _unframe(self, raw: bytes) -> np.ndarray:
+        size = self.rows * _ITEM
+        if BLOSC2 is None:
+            return np.frombuffer(blosc2_decode(raw, size), dtype=fmt.CONTINUOUS_DTYPE).copy()
+        buf = np.frombuffer(raw, dtype=np.uint8)
+        out = np.empty(self.rows, dtype=fmt.CONTINUOUS_DTYPE)
+        why = BLOSC2.decode(buf, address(buf), 0, buf.size, address(out), size)
+        if why is not None:
+            raise ValueError(f"blosc2 chunk: {why}")
+        return out
+
     def _encode(self, values: np.ndarray) -> bytes:
+        if self._frames is not None:
+            return self._frames.encode(values)
         data = np.ascontiguousarray(values, dtype=fmt.CONTINUOUS_DTYPE)
         if "shuffle" in self.pipeline:
             data = np.ascontiguousarray(data.view(np.uint8).reshape(-1, _ITEM).T)

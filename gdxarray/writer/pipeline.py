@@ -46,7 +46,8 @@ def load_genomedata(gdfilename, tracks=None, seqfilenames=None, mode: str | None
                     assembly_report_file=None,
                     chromosome_name_style: str = fmt.DEFAULT_NAME_STYLE,
                     maskfilename=None, verbose: bool = False, *,
-                    gap_length: int = fmt.MIN_GAP_LEN, strict_chromosomes: bool = False):
+                    gap_length: int = fmt.MIN_GAP_LEN, strict_chromosomes: bool = False,
+                    compression: str = fmt.DEFAULT_COMPRESSION):
     """Create a complete archive: sequence, tracks and statistics, in one step.
 
     Parameters
@@ -61,6 +62,9 @@ def load_genomedata(gdfilename, tracks=None, seqfilenames=None, mode: str | None
     maskfilename : BED file: only track data inside its regions is loaded.
     strict_chromosomes : track lines on sequences the archive lacks are an
         error (by default they are skipped with one warning line on stderr).
+    compression : codec of the track arrays: ``"zlib"`` (what the reference
+        writes), ``"blosc2-zstd"`` or ``"blosc2-lz4"`` (see
+        :func:`~gdxarray.writer.open_data`).
 
     Returns
     -------
@@ -73,6 +77,10 @@ def load_genomedata(gdfilename, tracks=None, seqfilenames=None, mode: str | None
     ...                 ["hg19.fa.gz"], mode="file")  # doctest: +SKIP
     """
     _check_type(seqfile_type)
+    try:
+        fmt.compression_filters(compression)
+    except ValueError as exc:
+        raise GenomedataError(str(exc)) from None
     target = expand(gdfilename)
     seqfilenames = _as_list(seqfilenames) if seqfilenames is not None else []
     if not seqfilenames:
@@ -104,7 +112,8 @@ def load_genomedata(gdfilename, tracks=None, seqfilenames=None, mode: str | None
         try:
             if names:
                 say(verbose, f">> opening {len(names)} track(s)")
-                add_tracks(archive, names, chunk_size=chunk_size, verbose=verbose)
+                add_tracks(archive, names, chunk_size=chunk_size, verbose=verbose,
+                           compression=compression)
                 for name, path in pairs:
                     load_track(archive, name, path, maskfile=maskfilename, verbose=verbose,
                                strict_chromosomes=strict_chromosomes)
