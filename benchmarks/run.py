@@ -52,8 +52,9 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 
 SECTIONS = ("seq", "load", "small", "e2e", "close", "reads", "scan", "dask", "xarray", "size",
-            "limit", "bam", "segway", "summary")
+            "limit", "bam", "segway", "summary", "datasets")
 SECTION_DOC = {
+    "datasets": "Janggu-style datasets: Cover build vs Janggu, 64-region batches vs pyBigWig/pybigtools",
     "startup": "interpreter start-up + import of each loader command (runs with any loader section)",
     "seq": "load-seq: ours on the full FASTA (Mbp/s); both on a small genome with long gaps",
     "load": "load-data per format (bedGraph, fixedStep, variableStep; plain and gzip)",
@@ -983,6 +984,9 @@ class Bench:
 
     def sec_segway(self) -> None:
         from benchmarks import sec_segway; sec_segway.run(self)  # noqa: E702
+
+    def sec_datasets(self) -> None:
+        from benchmarks import sec_datasets; sec_datasets.run(self)  # noqa: E702
 
     def sec_limit(self) -> None:
         self.ensure_final()
