@@ -649,16 +649,19 @@ class Cover(Dataset):
         mean = np.where(count[:, None] > 0, total / np.maximum(count, 1)[:, None], np.nan)
         return mean.reshape(n, g.strands, len(self._conditions))
 
-    def to_xarray(self):
+    def to_xarray(self, data=None):
         """The dataset as an ``xarray.DataArray`` ``(region, position, strand, condition)``.
 
         ``region`` carries ``chrom``, ``start``, ``end`` and ``region_strand``
         coordinates (the windows, flank included, in dataset order; the name
         ``strand`` belongs to the strand axis, ``["+", "-"]`` or ``["."]``).
+        *data* (an array of the dataset's shape, e.g. a dask array) replaces
+        ``self[:]``.
         """
         import xarray as xr
 
-        data = self[:]
+        if data is None:
+            data = self[:]
         strands = ["+", "-"] if self.stranded else ["."]
         return xr.DataArray(data, dims=("region", "position", "strand", "condition"),
                             coords={**self._region_coords(), "strand": strands,
