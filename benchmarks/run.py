@@ -52,8 +52,9 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 
 SECTIONS = ("seq", "load", "small", "e2e", "close", "reads", "scan", "dask", "xarray", "size",
-            "limit", "bam", "segway", "summary", "robust", "codec")
+            "limit", "bam", "segway", "summary", "robust", "codec", "datasets")
 SECTION_DOC = {
+    "datasets": "Janggu-style datasets: Cover build vs Janggu, 64-region batches vs pyBigWig/pybigtools",
     "startup": "interpreter start-up + import of each loader command (runs with any loader section)",
     "seq": "load-seq: ours on the full FASTA (Mbp/s); both on a small genome with long gaps",
     "load": "load-data per format (bedGraph, fixedStep, variableStep; plain and gzip)",
@@ -992,6 +993,9 @@ class Bench:
     def sec_robust(self) -> None:
         from benchmarks.sec_robust import run
         run(self)
+
+    def sec_datasets(self) -> None:
+        from benchmarks import sec_datasets; sec_datasets.run(self)  # noqa: E702
 
     def sec_limit(self) -> None:
         self.ensure_final()

@@ -176,6 +176,40 @@ class GenomedataAccessor:
         return obj.isel({fmt.DIM_POSITION: slice(a, max(a, b))})
 
     # -- binning ------------------------------------------------------------------------
+    def regions(self, roi, *, binsize=None, stepsize=None, flank: int = 0, resolution=1,
+                how="mean", zero_padding: bool = True, random_state=None,
+                nan_to_num: bool = True, batch_regions: int | None = None) -> xr.DataArray:
+        """Windows of a ROI as a lazy ``(region, position, strand, condition)`` DataArray.
+
+        The ROI (a BED file, a list of regions or a DataFrame) is tiled as
+        ``gdxarray.datasets.Cover`` tiles it (*binsize*, *stepsize*, *flank*,
+        *zero_padding*), over the tracks of this object's file (an archive or a
+        bigWig; a DataArray's ``track`` selection picks and orders them),
+        collapsed to *resolution* with *how* (``"mean"``, ``"sum"``, ``"max"`` or
+        a callable).  dask reads one task per batch of regions (default 4,096),
+        so a genome-wide ROI never loads at once; ``region`` carries ``chrom``,
+        ``start``, ``end`` and ``region_strand``.  Equal to
+        ``Cover.create_from_genomedata(...).to_xarray()``.
+        """
+        from .datasets._lazy import BATCH_REGIONS, lazy_regions
+
+        obj = self._obj
+        path = obj.attrs.get("source") or obj.encoding.get("source")
+        if path is None and isinstance(obj, xr.Dataset):
+            path = next((v.encoding.get("source") for v in obj.data_vars.values()
+                         if v.encoding.get("source")), None)
+        if path is None:
+            raise GenomedataError("regions() needs an object opened with engine='genomedata' "
+                                  "(no source file recorded)")
+        tracks = None
+        if isinstance(obj, xr.DataArray) and fmt.DIM_TRACK in obj.coords:
+            tracks = [str(t) for t in np.atleast_1d(obj[fmt.DIM_TRACK].values)]
+        return lazy_regions(path, roi, tracks=tracks, binsize=binsize, stepsize=stepsize,
+                            flank=flank, resolution=resolution, how=how,
+                            zero_padding=zero_padding, random_state=random_state,
+                            nan_to_num=nan_to_num,
+                            batch_regions=batch_regions or BATCH_REGIONS)
+
     def bin(self, size: int, how: str = "mean"):
         """Reduce every *size* bases to one value, per chromosome.
 

@@ -20,11 +20,13 @@ from .nparr import (
     NanToNumConverter, RandomOrientation, RandomShift, RandomSignalScale, ReduceDim,
     SqueezeDim, Transpose, split_train_test, subset, view,
 )
+from .visualization import HeatTrack, LineTrack, SeqTrack, Track, plotGenomeTrack
 
 __all__ = sorted([
     "Bioseq", "Cover", "Dataset", "NanToNumConverter", "RandomOrientation", "RandomShift",
     "RandomSignalScale", "ReduceDim", "SqueezeDim", "Transpose", "split_train_test",
     "subset", "view", "GenomicArray", "GenomicIndexer", "Interval", "LogTransform",
     "PercentileTrimming", "RegionLengthNormalization", "ZScore", "ZScoreLog", "batch_order",
-    "batches", "get_normalizer", "normalize_garray_tpm",
+    "batches", "get_normalizer", "normalize_garray_tpm", "HeatTrack", "LineTrack",
+    "SeqTrack", "Track", "plotGenomeTrack",
 ])

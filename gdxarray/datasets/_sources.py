@@ -158,6 +158,7 @@ class GenomedataSource:
         self.nan_to_num = nan_to_num
         self.files = [self.path]
         self._genome = None
+        self._cols = None
 
     @property
     def ncols(self) -> int:
@@ -166,6 +167,7 @@ class GenomedataSource:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_genome"] = None
+        state["_cols"] = None
         return state
 
     def genome(self):
@@ -175,23 +177,41 @@ class GenomedataSource:
             self._genome = Genome(self.path)
         return self._genome
 
+    def _reader(self):
+        """(source, columns, ntracks) of the open archive: reads skip the Genome layer."""
+        genome = self.genome()
+        src = genome._source
+        if self._cols is None or self._cols[0] is not src:
+            from .._read import all_columns, normalize_columns
+
+            ntracks = genome.num_tracks_continuous
+            cols = (all_columns(ntracks) if self.columns == list(range(ntracks))
+                    else normalize_columns(self.columns, ntracks))
+            self._cols = (src, cols, ntracks)
+        return self._cols
+
     def close(self) -> None:
         if self._genome is not None:
             self._genome.close()
         self._genome = None
+        self._cols = None
 
     def read(self, chrom: str, lo: int, hi: int) -> np.ndarray:
-        from ..genome import OverlapWarning
-
-        chromosome = self.genome()[chrom]
-        lo_c, hi_c = max(lo, 0), min(hi, chromosome.end)
-        out = np.zeros((hi - lo, len(self.columns)), dtype=np.float32)
-        if hi_c > lo_c:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", OverlapWarning)
-                out[lo_c - lo:hi_c - lo] = chromosome[lo_c:hi_c, self.columns]
+        """``(hi - lo, tracks)`` float32 through the one read path; 0 past the ends."""
+        src, cols, ntracks = self._reader()
+        size = self.chrom_sizes[chrom]
+        lo_c, hi_c = max(lo, 0), min(hi, size)
+        if lo_c == lo and hi_c == hi:
+            out = src.read_continuous(chrom, lo, hi, cols, ntracks)
+        else:
+            out = np.zeros((hi - lo, len(self.columns)), dtype=np.float32)
+            if hi_c > lo_c:
+                src.read_continuous(chrom, lo_c, hi_c, cols, ntracks,
+                                    out=out[lo_c - lo:hi_c - lo])
         if self.nan_to_num:
-            np.nan_to_num(out, copy=False, nan=0.0)
+            nan = np.isnan(out)
+            if nan.any():
+                out[nan] = 0.0
         return out
 
     def digest(self):

@@ -602,16 +602,66 @@ class Cover(Dataset):
                 bw.close()
         return paths
 
-    def to_xarray(self):
+    def interval_values(self, chrom: str, start: int, end: int) -> np.ndarray:
+        """Values of ``chrom:[start, end)`` per base, ``(end - start, strand, condition)``.
+
+        The dataset's windows put back on genome coordinates (``-`` strand
+        windows un-reversed, each bin spread over its bases); where windows
+        overlap a base gets their mean, where none lies it is NaN.  This is what
+        :func:`plotGenomeTrack` draws.
+        """
+        start, end = int(start), int(end)
+        g = self._geom
+        ncols = g.strands * len(self._conditions)
+        out = np.full((max(end - start, 0), g.strands, len(self._conditions)), np.nan)
+        gi = self.gindexer
+        if end <= start or not len(gi):
+            return out
+        if g.resolution is None:
+            wlo = np.maximum(gi.starts - g.flank, 0)
+            whi = gi.ends + g.flank
+        else:
+            wlo = gi.starts - g.flank
+            whi = np.minimum(wlo + g.bins * g.resolution, gi.ends + g.flank)
+        rows = np.flatnonzero((gi.chrs.astype(str) == chrom) & (wlo < end) & (whi > start))
+        if not len(rows):
+            return out
+        vals = self._read_rows(rows).reshape(len(rows), g.bins, ncols).astype(np.float64)
+        if g.resolution is None:
+            blo, bhi = wlo[rows][:, None], whi[rows][:, None]
+        else:
+            blo = wlo[rows][:, None] + g.resolution * np.arange(g.bins)
+            bhi = np.minimum(blo + g.resolution, (gi.ends[rows] + g.flank)[:, None])
+        blo = np.clip(blo, start, end).ravel() - start
+        bhi = np.clip(bhi, start, end).ravel() - start
+        vals = vals.reshape(-1, ncols)
+        keep = bhi > blo
+        blo, bhi, vals = blo[keep], bhi[keep], vals[keep]
+        n = end - start
+        total = np.zeros((n + 1, ncols))
+        count = np.zeros(n + 1)
+        np.add.at(total, blo, vals)
+        np.add.at(total, bhi, -vals)
+        np.add.at(count, blo, 1)
+        np.add.at(count, bhi, -1)
+        total = np.cumsum(total[:-1], axis=0)
+        count = np.rint(np.cumsum(count[:-1]))
+        mean = np.where(count[:, None] > 0, total / np.maximum(count, 1)[:, None], np.nan)
+        return mean.reshape(n, g.strands, len(self._conditions))
+
+    def to_xarray(self, data=None):
         """The dataset as an ``xarray.DataArray`` ``(region, position, strand, condition)``.
 
         ``region`` carries ``chrom``, ``start``, ``end`` and ``region_strand``
         coordinates (the windows, flank included, in dataset order; the name
         ``strand`` belongs to the strand axis, ``["+", "-"]`` or ``["."]``).
+        *data* (an array of the dataset's shape, e.g. a dask array) replaces
+        ``self[:]``.
         """
         import xarray as xr
 
-        data = self[:]
+        if data is None:
+            data = self[:]
         strands = ["+", "-"] if self.stranded else ["."]
         return xr.DataArray(data, dims=("region", "position", "strand", "condition"),
                             coords={**self._region_coords(), "strand": strands,
