@@ -161,12 +161,28 @@ def test_segway_reads_the_same_through_gdxarray(archives, case):
         ("extra" in names)
 
 
+def _segway_script() -> str | None:
+    """The ``segway`` console script of this interpreter's installation: a
+    Python file (a pyenv shim on PATH is a shell script and cannot be run
+    by ``python -m gdxarray.compat``)."""
+    dirs = [os.path.dirname(sys.executable), os.path.join(sys.base_prefix, "bin")]
+    for where in [*dirs, None]:
+        found = shutil.which("segway", path=where)
+        if found is None:
+            continue
+        with open(found, "rb") as f:
+            first = f.readline()
+        if first.startswith(b"#!") and b"python" in first:
+            return found
+    return None
+
+
 def test_segway_console_program_runs_through_the_runner(archives):
     """``python -m gdxarray.compat "$(which segway)"``: the console-script file
     imports segway.run, which needs genomedata._util.fill_array."""
-    segway = shutil.which("segway", path=os.path.dirname(sys.executable)) or shutil.which("segway")
+    segway = _segway_script()
     if segway is None:
-        pytest.skip("the segway console program is not on PATH")
+        pytest.skip("no segway console script (a Python file) beside this interpreter or on PATH")
     ours = _run(["-m", "gdxarray.compat", segway, "--version"])
     ref = _run([segway, "--version"])
     assert ours.returncode == ref.returncode == 0, ours.stderr + ref.stderr
