@@ -14,6 +14,7 @@ and then checks, in this process:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -63,15 +64,13 @@ def _bedgraph(path, truth):
     return out
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    """A closed file archive with tracks a, b, c and the inputs of a second b."""
-    root = tmp_path_factory.mktemp("kill")
+def _build_base(root, mode):
+    """A closed archive (*mode* file or dir) with tracks a, b, c and the inputs of a second b."""
     rng = np.random.default_rng(12)
     sizes = root / "g.sizes"
     sizes.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
     path = root / "base.gd"
-    load_seq(path, [sizes], seqfile_type="sizes", mode="file")
+    load_seq(path, [sizes], seqfile_type="sizes", mode=mode)
     open_data(path, list(TRACKS))
     truth = {t: {c: _values(rng, n) for c, n in SIZES.items()} for t in TRACKS}
     for t in TRACKS:
@@ -81,13 +80,38 @@ def base(tmp_path_factory):
     mask = root / "mask.bed"
     mask.write_text("chr1\t5000\t65000\nchr1\t100000\t180000\nchr2\t1000\t80000\n")
     return {"path": path, "truth": truth, "new_b": new_b, "bedgraph": root / "b2.bedGraph",
-            "mask": mask}
+            "mask": mask, "sizes": sizes}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return _build_base(tmp_path_factory.mktemp("kill"), "file")
+
+
+@pytest.fixture(scope="module")
+def dir_base(tmp_path_factory):
+    """The same archive in the directory layout (one HDF5 file per chromosome)."""
+    return _build_base(tmp_path_factory.mktemp("killdir"), "dir")
 
 
 def _copy(base, tmp_path):
     target = tmp_path / "g.gd"
-    target.write_bytes(base["path"].read_bytes())
+    if base["path"].is_dir():
+        shutil.copytree(base["path"], target)
+    else:
+        target.write_bytes(base["path"].read_bytes())
     return target
+
+
+def _files(path):
+    """The HDF5 file and group of each chromosome."""
+    if path.is_dir():
+        return {c: (path / f"{c}.genomedata", "/") for c in SIZES}
+    return {c: (path, f"/{c}") for c in SIZES}
+
+
+def _undo_records(path):
+    return sorted((path if path.is_dir() else path.parent).glob(".*.undo"))
 
 
 def _masked(values_by_chrom, mask):
@@ -118,14 +142,14 @@ def _run_killed(args, kill_at=None, delay=None):
 
 def _marks(path):
     """Incomplete marks per chromosome, read from the file with plain PyTables."""
-    with tables.open_file(str(path)) as h5:
-        out = {}
-        for chrom in SIZES:
-            attrs = h5.get_node(f"/{chrom}")._v_attrs
+    out = {}
+    for chrom, (filename, where) in _files(path).items():
+        with tables.open_file(str(filename)) as h5:
+            attrs = h5.get_node(where)._v_attrs
             names = attrs["gdxarray_incomplete_tracks"] if \
                 "gdxarray_incomplete_tracks" in attrs._v_attrnames else []
             out[chrom] = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
-        return out
+    return out
 
 
 def _read(path, track):
@@ -140,26 +164,52 @@ def _same(got, want):
     return all(np.array_equal(got[c], want[c], equal_nan=True) for c in SIZES)
 
 
-def _check_after_kill(path, base, old_b, new_b):
-    """The invariants; returns True when track b was left marked incomplete."""
+def _close_data_cli(path):
+    """genomedata-close-data in a child: (exit status, stderr)."""
+    code = ("import sys; from gdxarray.cli.close_data import main; sys.argv[0] = 'genomedata'; "
+            "sys.exit(main(sys.argv[1:]))")
+    run = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, timeout=60)
+    return run.returncode, run.stderr
+
+
+def _check_after_kill(path, base, old_b, new_b, cli=False):
+    """The invariants; returns True when track b was left marked incomplete.
+
+    Per chromosome: b is exactly the old or the new values, or marked
+    incomplete on disk (then every base is old or new).  With *cli*, the
+    refusal of close-data is checked through the command (one line, exit 1).
+    """
     marks = _marks(path)
     assert all(m in ([], ["b"]) for m in marks.values()), marks
+    incomplete = any(marks.values())
+    # a writer (close-data) must come first: it undoes a chunk left in flight
+    if incomplete and cli:
+        status, err = _close_data_cli(path)
+        assert status != 0 and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1 and "erase-data --trackname b" in err, err
+    elif incomplete:
+        with pytest.raises(IncompleteTrackError):
+            close_data(path)
+    assert _marks(path) == marks  # refusing changes nothing
     # the other tracks: exactly what was loaded
     for t in ("a", "c"):
         assert _same(_read(path, t), base["truth"][t]), t
-    incomplete = any(marks.values())
     if incomplete:
-        with pytest.raises(IncompleteTrackError):
-            close_data(path)  # refuses (and, opening r+, undoes a chunk left in flight)
-        got = _read(path, "b")
-        for c in SIZES:  # every base old or new, nothing undecodable
+        with warnings.catch_warnings(), pytest.warns(IncompleteTrackWarning):
+            warnings.simplefilter("ignore", GenomedataDirtyWarning)
+            with Genome(path) as genome:
+                genome[next(c for c, m in marks.items() if m)][0:10, "b"]
+    got = _read(path, "b")
+    for c in SIZES:
+        if marks[c]:  # every base old or new, nothing undecodable
             ok = ((got[c] == old_b[c]) | (got[c] == new_b[c])
                   | (np.isnan(got[c]) & (np.isnan(old_b[c]) | np.isnan(new_b[c]))))
             assert ok.all(), (c, np.flatnonzero(~ok)[:5])
-    else:
-        got = _read(path, "b")
-        assert _same(got, old_b) or _same(got, new_b)
-    assert not list(path.parent.glob(".g.gd.undo")) or incomplete
+        else:
+            assert (np.array_equal(got[c], old_b[c], equal_nan=True)
+                    or np.array_equal(got[c], new_b[c], equal_nan=True)), c
+    assert not _undo_records(path), _undo_records(path)  # close-data took them
     return incomplete
 
 
