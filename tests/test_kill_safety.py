@@ -329,3 +329,95 @@ def test_leftover_temporary_siblings_of_dead_writers_are_removed(tmp_path):
     assert not stale.exists() and not stale_dir.exists() and not stale_undo.exists()
     assert live.exists() and other_host.exists() and legacy.exists()
     assert (tmp_path / "new.gd").is_file()
+
+
+# -- directory layout: one HDF5 file (and undo record) per chromosome -----------
+# load-data writes chr1 (24 chunks of b) then chr2 (9): rewrite:27 is in chr2's file
+DIR_LOAD_KILLS = ["mark:1", "rewrite:5", "mark:2", "rewrite:27", "undo:33"]
+
+
+@pytest.mark.parametrize("kill_at", DIR_LOAD_KILLS)
+def test_dir_killed_load_over_data(dir_base, tmp_path, kill_at):
+    base = dir_base
+    path = _copy(base, tmp_path)
+    old_b, new_b = base["truth"]["b"], base["new_b"]
+    _run_killed(["load_data", path, "b", "--file", base["bedgraph"]], kill_at)
+    painted = {c: np.where(np.isnan(new_b[c]), old_b[c], new_b[c]) for c in SIZES}
+    assert _check_after_kill(path, base, old_b, painted, cli=kill_at == "rewrite:27")
+    if kill_at == "mark:2":  # chr1 written and settled; marks are cleared at the end
+        assert _marks(path) == {"chr1": ["b"], "chr2": ["b"]}
+        assert np.array_equal(_read(path, "b")["chr1"], painted["chr1"], equal_nan=True)
+    if kill_at in ("rewrite:5", "rewrite:27"):
+        assert _run_killed(["load_data", path, "b", "--file", base["bedgraph"]]) == 0
+    else:
+        load_data(path, "b", base["bedgraph"])
+    assert _run_killed(["close_data", path]) == 0
+    assert _same(_read(path, "b"), painted)
+    assert _marks(path) == {c: [] for c in SIZES}
+    assert not _undo_records(path)
+
+
+def test_dir_record_of_one_file_undone_by_a_writer_touching_another(dir_base, tmp_path):
+    """A kill in chr2's file; the next writer only touches chr1, yet chr2 is repaired."""
+    base = dir_base
+    path = _copy(base, tmp_path)
+    old_b, new_b = base["truth"]["b"], base["new_b"]
+    painted = {c: np.where(np.isnan(new_b[c]), old_b[c], new_b[c]) for c in SIZES}
+    _run_killed(["load_data", path, "b", "--file", base["bedgraph"]], "rewrite:27")
+    assert [p.name for p in _undo_records(path)] == [".chr2.genomedata.undo"]
+    write_arrays(path, "a", [("chr1", 0, base["truth"]["a"]["chr1"])])  # chr1 only
+    assert not _undo_records(path)
+    got = _read(path, "b")  # no writer has touched chr2, and yet every chunk decodes
+    ok = ((got["chr2"] == old_b["chr2"]) | (got["chr2"] == painted["chr2"])
+          | np.isnan(got["chr2"]) & (np.isnan(old_b["chr2"]) | np.isnan(painted["chr2"])))
+    assert ok.all()
+    assert _same(_read(path, "a"), base["truth"]["a"])
+
+
+@pytest.mark.parametrize("kill_at", ["mark:2", "rewrite:3", "undo:20"])
+def test_dir_killed_hardmask(dir_base, tmp_path, kill_at):
+    base = dir_base
+    path = _copy(base, tmp_path)
+    old_b = base["truth"]["b"]
+    new_b = _masked(old_b, base["mask"])
+    _run_killed(["hardmask", base["mask"], path, "-t", "b"], kill_at)
+    assert _check_after_kill(path, base, old_b, new_b, cli=kill_at == "undo:20")
+    assert _run_killed(["hardmask", base["mask"], path, "-t", "b"]) == 0
+    assert _same(_read(path, "b"), new_b)
+    assert not _undo_records(path)
+
+
+@pytest.mark.parametrize("kill_at", ["rewrite:4", "undo:27"])
+def test_dir_killed_erase(dir_base, tmp_path, kill_at):
+    base = dir_base
+    path = _copy(base, tmp_path)
+    old_b = base["truth"]["b"]
+    nan_b = {c: np.full(n, np.nan, np.float32) for c, n in SIZES.items()}
+    _run_killed(["erase_data", path, "--trackname", "b"], kill_at)
+    assert _check_after_kill(path, base, old_b, nan_b)
+    assert _run_killed(["erase_data", path, "--trackname", "b"]) == 0
+    close_data(path)
+    assert _same(_read(path, "b"), nan_b)
+    for t in ("a", "c"):
+        assert _same(_read(path, t), base["truth"][t])
+
+
+def test_dir_timed_kills(dir_base, tmp_path):
+    """load-data over data, then erase-data, killed from outside at seeded moments."""
+    base = dir_base
+    rng = np.random.default_rng(5)
+    old_b, new_b = base["truth"]["b"], base["new_b"]
+    painted = {c: np.where(np.isnan(new_b[c]), old_b[c], new_b[c]) for c in SIZES}
+    path = _copy(base, tmp_path)
+    for delay in rng.uniform(0.45, 0.9, size=2):
+        _run_killed(["load_data", path, "b", "--file", base["bedgraph"]], delay=float(delay))
+        _check_after_kill(path, base, old_b, painted)
+    assert _run_killed(["load_data", path, "b", "--file", base["bedgraph"]]) == 0
+    close_data(path)
+    assert _same(_read(path, "b"), painted)
+    nan_b = {c: np.full(n, np.nan, np.float32) for c, n in SIZES.items()}
+    _run_killed(["erase_data", path, "--trackname", "b"], delay=float(rng.uniform(0.4, 0.6)))
+    _check_after_kill(path, base, painted, nan_b)
+    erase_data(path, "b")
+    close_data(path)
+    assert _same(_read(path, "b"), nan_b)

@@ -239,6 +239,7 @@ def open_for_writing(path: str | os.PathLike) -> Iterator[Archive]:
     archive = Archive(path, "r+")
     archive._writer_owned = True  # release() may close its files (see there)
     try:
+        recover_archive(archive)
         yield archive
     finally:
         archive.close()
@@ -250,10 +251,40 @@ def borrow(archive_or_path: Archive | str | os.PathLike) -> Iterator[Archive]:
     if isinstance(archive_or_path, Archive):
         if not archive_or_path.writable:
             raise GenomedataError(f"{archive_or_path.path}: archive not opened for writing")
+        recover_archive(archive_or_path)
         yield archive_or_path
         return
     with open_for_writing(archive_or_path) as archive:
         yield archive
+
+
+def recover_archive(archive: Archive) -> None:
+    """Undo the chunk rewrites killed writers left in flight anywhere in *archive*.
+
+    A directory archive has one undo record per chromosome file; the next
+    writer may touch only other chromosomes, and readers would meet the chunk
+    in flight until a writer opens that file, so every file with a record is
+    opened and repaired now (a directory listing when there is none).  A file
+    archive's record is undone when its one file is first touched
+    (:func:`chrom_group`).
+    """
+    if archive.layout != "dir":
+        return
+    head, tail = ".", f"{fmt.SUFFIX}.undo"
+    try:
+        found = [e.name[len(head):-len(tail)] for e in os.scandir(archive.path)
+                 if e.name.startswith(head) and e.name.endswith(tail)]
+    except OSError:
+        return
+    for name in sorted(found):
+        if not (archive.path / chrom_file_name(name)).is_file():
+            continue
+        manager = archive.chrom_file(name)
+        was_open = manager.isopen
+        with HDF5_LOCK:
+            _undo.recover(manager.acquire())
+        if getattr(archive, "_writer_owned", False) and not was_open:
+            manager.close()  # bounded open files (see release)
 
 
 def chrom_group(layout: ChromLayout) -> tables.Group:
@@ -294,13 +325,14 @@ def set_dirty(group: tables.Group, value: bool = True) -> None:
     group._v_attrs[fmt.ATTR_DIRTY] = bool(value)
 
 
-def set_incomplete(group: tables.Group, names: Iterable[str]) -> None:
+def set_incomplete(group: tables.Group, names: Iterable[str],
+                   attr: str = fmt.ATTR_INCOMPLETE) -> None:
     names = list(dict.fromkeys(names))
     attrs = group._v_attrs
     if names:
-        attrs[fmt.ATTR_INCOMPLETE] = np.array([fmt.encode_trackname(n) for n in names])
-    elif fmt.ATTR_INCOMPLETE in attrs._v_attrnames:
-        del attrs[fmt.ATTR_INCOMPLETE]
+        attrs[attr] = np.array([fmt.encode_trackname(n) for n in names])
+    elif attr in attrs._v_attrnames:
+        del attrs[attr]
 
 
 def mark_incomplete(group: tables.Group, trackname: str) -> None:
@@ -313,16 +345,41 @@ def clear_incomplete(group: tables.Group, trackname: str) -> None:
     current = read_incomplete(group._v_attrs)
     if trackname in current:
         set_incomplete(group, [n for n in current if n != trackname])
+    redo = read_incomplete(group._v_attrs, fmt.ATTR_INCOMPLETE_REDO)
+    if trackname in redo:
+        set_incomplete(group, [n for n in redo if n != trackname], fmt.ATTR_INCOMPLETE_REDO)
 
 
-def begin_track_write(layout: ChromLayout, tracknames: Iterable[str]) -> None:
+def redo_marks(group: tables.Group) -> list[str]:
+    """Tracks marked incomplete only by an unfinished hardmask (see begin_track_write)."""
+    marked = read_incomplete(group._v_attrs)
+    return [n for n in read_incomplete(group._v_attrs, fmt.ATTR_INCOMPLETE_REDO) if n in marked]
+
+
+def begin_track_write(layout: ChromLayout, tracknames: Iterable[str], *,
+                      redo: bool = False) -> None:
     """Before the first chunk write into a chromosome: mark *tracknames*
     incomplete there, set it dirty, and flush, so a kill from now on leaves
-    the marks on disk (see :mod:`._undo`).  Lock held."""
+    the marks on disk (see :mod:`._undo`).  Lock held.
+
+    With *redo* (a hardmask: running it again over a part-masked track gives
+    the fully masked one) a track that was complete is also listed in
+    :data:`~gdxarray.format.ATTR_INCOMPLETE_REDO`, so the next hardmask clears
+    a mark a killed one left; any other write takes the track off that list
+    (its mark then stays until a load or erase completes).
+    """
     group = chrom_group(layout)
     set_dirty(group, True)
+    marked = read_incomplete(group._v_attrs)
+    listed = redo_marks(group)
+    tracknames = list(tracknames)
+    if redo:
+        listed += [n for n in tracknames if n not in marked and n not in listed]
+    else:
+        listed = [n for n in listed if n not in tracknames]
     for name in tracknames:
         mark_incomplete(group, name)
+    set_incomplete(group, listed, fmt.ATTR_INCOMPLETE_REDO)
     _undo.flush(layout.file.acquire())
     _undo.kill_point("mark")
 
