@@ -421,3 +421,137 @@ def test_dir_timed_kills(dir_base, tmp_path):
     erase_data(path, "b")
     close_data(path)
     assert _same(_read(path, "b"), nan_b)
+
+
+# -- genomedata-load and genomedata-load-seq: build in a temporary sibling, rename -----
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """Inputs of two genomedata-load runs (tracks s from A, then from B), and the
+    archives of run A in both layouts, to copy as "the previous archive"."""
+    from gdxarray.writer import load_genomedata
+
+    root = tmp_path_factory.mktemp("builds")
+    rng = np.random.default_rng(21)
+    sizes = root / "g.sizes"
+    sizes.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
+    out = {"sizes": sizes, "root": root}
+    for run in ("A", "B"):
+        out[run] = _bedgraph(root / f"{run}.bedGraph",
+                             {c: _values(rng, n) for c, n in SIZES.items()})
+    for mode in ("file", "dir"):
+        out[mode] = root / f"prev-{mode}.gd"
+        load_genomedata(out[mode], [("s", root / "A.bedGraph")], [sizes], seqfile_type="sizes",
+                        mode=mode)
+    return out
+
+
+def _snapshot(path):
+    """Every byte of an archive (a file, or each file of a directory), or None if absent."""
+    if not path.exists():
+        return None
+    if path.is_file():
+        return {"": path.read_bytes()}
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+def _siblings(path):
+    return sorted(p.name for p in path.parent.iterdir() if p.name.startswith(f".{path.name}.tmp-"))
+
+
+def _load_args(builds, path, mode, run="B"):
+    return ["load", "--sizes", "-s", builds["sizes"], "-t", f"s={builds['root'] / run}.bedGraph",
+            "-f" if mode == "file" else "-d", path]
+
+
+@pytest.mark.parametrize("mode,kill_at", [
+    ("file", "seq:1"), ("file", "write:20"), ("file", "install:1"),
+    ("dir", "mark:2"), ("dir", "install:1")])
+def test_killed_genomedata_load_leaves_previous_archive(builds, tmp_path, mode, kill_at):
+    path = tmp_path / "g.gd"
+    (shutil.copytree if mode == "dir" else shutil.copyfile)(builds[mode], path)
+    before = _snapshot(path)
+    _run_killed(_load_args(builds, path, mode), kill_at)
+    assert _snapshot(path) == before  # the previous archive, byte for byte
+    assert len(_siblings(path)) == 1  # what the killed run was building
+    assert _same(_read(path, "s"), builds["A"])
+    # the next run replaces the archive and removes the killed run's leftover
+    assert _run_killed(_load_args(builds, path, mode)) == 0
+    assert _siblings(path) == []
+    assert path.is_dir() == (mode == "dir")
+    assert _same(_read(path, "s"), builds["B"])
+    assert _marks(path) == {c: [] for c in SIZES}
+
+
+@pytest.mark.parametrize("mode,kill_at", [("file", "seq:2"), ("file", "install:1"),
+                                          ("dir", "seq:1"), ("dir", "install:1")])
+def test_killed_load_seq_leaves_no_archive(builds, tmp_path, mode, kill_at):
+    path = tmp_path / "new.gd"
+    args = ["load_seq", "--sizes", "-f" if mode == "file" else "-d", path, builds["sizes"]]
+    _run_killed(args, kill_at)
+    assert not path.exists()
+    assert len(_siblings(path)) == 1
+    assert _run_killed(args) == 0
+    assert _siblings(path) == []
+    with warnings.catch_warnings(), Genome(path) as genome:
+        warnings.simplefilter("ignore", GenomedataDirtyWarning)  # no tracks, not closed
+        assert {c.name: c.end for c in genome} == SIZES
+
+
+def test_killed_load_seq_into_existing_directory_leaves_it_unchanged(builds, tmp_path):
+    """load-seq fills an existing directory: killed, the directory is as it was."""
+    path = tmp_path / "g.gd"
+    shutil.copytree(builds["dir"], path)
+    (path / "chr2.genomedata").unlink()  # the directory then gains chr2
+    sizes = tmp_path / "chr2.sizes"
+    sizes.write_text(f"chr2\t{SIZES['chr2']}\n")
+    before = _snapshot(path)
+    args = ["load_seq", "--sizes", "-d", path, sizes]
+    _run_killed(args, "install:1")
+    assert _snapshot(path) == before
+    assert _run_killed(args) == 0
+    assert _siblings(path) == []
+    assert sorted(p.name for p in path.iterdir()) == ["chr1.genomedata", "chr2.genomedata"]
+    assert (path / "chr1.genomedata").read_bytes() == before["chr1.genomedata"]
+
+
+def test_timed_kills_of_genomedata_load(builds, tmp_path):
+    """Killed from outside at seeded moments: the previous archive or the new one, whole."""
+    rng = np.random.default_rng(8)
+    for mode, delay in zip(("file", "dir"), rng.uniform(0.5, 1.0, size=2)):
+        path = tmp_path / f"{mode}.gd"
+        (shutil.copytree if mode == "dir" else shutil.copyfile)(builds[mode], path)
+        before = _snapshot(path)
+        status = _run_killed(_load_args(builds, path, mode), delay=float(delay))
+        if status == 0:  # finished before the kill: the new archive
+            assert _same(_read(path, "s"), builds["B"])
+        else:
+            assert _snapshot(path) == before, (mode, delay)
+        assert _run_killed(_load_args(builds, path, mode)) == 0
+        assert _siblings(path) == [] and _same(_read(path, "s"), builds["B"])
+
+
+def test_temporary_sibling_of_a_live_writer_is_kept(builds, tmp_path):
+    """A genomedata-load stopped mid-run (alive) keeps its sibling while another
+    run replaces the archive; resumed, it finishes and installs its own."""
+    path = tmp_path / "g.gd"
+    shutil.copyfile(builds["file"], path)
+    env = dict(os.environ, GDXARRAY_TEST_KILL_AT="write:5", GDXARRAY_TEST_KILL_SIGNAL="STOP")
+    code = ("import sys; from gdxarray.cli.load import main; sys.argv[0] = 'genomedata'; "
+            "sys.exit(main(sys.argv[1:]))")
+    live = subprocess.Popen([sys.executable, "-c", code,
+                             *map(str, _load_args(builds, path, "file", run="A")[1:])],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, status = os.waitpid(live.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status), status
+        ours = _siblings(path)
+        assert len(ours) == 1 and f"tmp-{live.pid}@" in ours[0]
+        assert _run_killed(_load_args(builds, path, "file")) == 0  # another run, to completion
+        assert _siblings(path) == ours  # the live writer's work is left alone
+        assert _same(_read(path, "s"), builds["B"])
+    finally:
+        live.send_signal(signal.SIGCONT)
+        out, err = live.communicate(timeout=60)
+    assert live.returncode == 0, err
+    assert _siblings(path) == []
+    assert _same(_read(path, "s"), builds["A"])  # the resumed run installed last

@@ -132,25 +132,95 @@ def chrom_file_name(name: str) -> str:
     return f"{name}{fmt.SUFFIX}"
 
 
+def _load_renameat2():
+    try:
+        import ctypes
+        import ctypes.util
+
+        function = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).renameat2
+        function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                             ctypes.c_uint]
+        function.restype = ctypes.c_int
+        return function
+    except (AttributeError, OSError):  # not glibc >= 2.28 / not Linux
+        return None
+
+
+_RENAMEAT2 = _load_renameat2()
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap the names *a* and *b* in one atomic step (Linux ``renameat2``).
+
+    False when the system or file system cannot (then nothing changed).
+    """
+    if _RENAMEAT2 is None:
+        return False
+    return _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _fill_with_links(tmp: Path, target: Path) -> bool:
+    """Hard-link into *tmp* every entry of the directory *target* that *tmp*
+    does not replace, so *tmp* becomes the whole new directory.  False (and
+    nothing to undo but *tmp* itself) when an entry cannot be linked (a
+    subdirectory, another file system)."""
+    for entry in os.scandir(target):
+        if (tmp / entry.name).exists():
+            continue
+        if entry.name.startswith(".") and entry.name.endswith(".undo") \
+                and (tmp / entry.name[1:-5]).exists():
+            continue  # the undo record of a file being replaced goes with it
+        if entry.is_dir(follow_symlinks=False):
+            return False
+        try:
+            os.link(entry.path, tmp / entry.name, follow_symlinks=False)
+        except OSError:
+            return False
+    return True
+
+
+def _retire(path: Path) -> None:
+    """Before *path* is replaced: deal with an undo record a killed writer left
+    for it, which must never be applied to the new file in its place."""
+    record = Path(_undo.sidecar(os.fspath(path)))
+    if not record.exists():
+        return
+    try:
+        with HDF5_LOCK, tables.open_file(os.fspath(path), "r+") as h5:
+            _undo.recover(h5)  # the old file stays whole until the rename
+    except Exception:  # noqa: BLE001 - a damaged old file: it is being replaced anyway
+        pass
+    remove_path(record)
+
+
 def install(tmp: Path, target: Path, mode: str, *, overwrite: bool) -> None:
     """Move a finished temporary archive into place.
 
     File mode: one ``rename`` (``os.replace`` when *overwrite*).  Directory
     mode: rename the whole directory when the target does not exist yet;
-    otherwise move the chromosome files into it one by one (the reference's
-    directory mode also fills an existing directory).
+    otherwise the chromosome files join the existing directory (the
+    reference's directory mode also fills it): the other entries are
+    hard-linked into *tmp* and the two directories swap names in one atomic
+    step, so a killed writer leaves the old directory or the new one, never a
+    mix (the old one, under the temporary name, is then removed).  Where
+    that cannot be done the files are moved in one by one.
     """
     if mode == "file":
         if target.is_dir():
             raise ArchiveExistsError(f"{target} is a directory; a file archive cannot replace it")
         if not overwrite and (target.exists() or target.is_symlink()):
             raise ArchiveExistsError(f"Genomedata archive already exists: {target}")
+        if target.is_file():
+            _retire(target)
+        _undo.kill_point("install")
         os.replace(tmp, target)
         return
     if target.exists() and not target.is_dir():
         raise ArchiveExistsError(f"{target} exists and is not a directory; "
                                  "a directory archive cannot replace it")
     if not target.exists():
+        _undo.kill_point("install")
         os.rename(tmp, target)
         return
     files = sorted(p for p in tmp.iterdir() if p.name.endswith(fmt.SUFFIX))
@@ -160,6 +230,15 @@ def install(tmp: Path, target: Path, mode: str, *, overwrite: bool) -> None:
             raise ArchiveExistsError(f"{target} already holds {', '.join(clash[:5])}"
                                      + (" ..." if len(clash) > 5 else ""))
     for p in files:
+        if (target / p.name).is_file():
+            _retire(target / p.name)
+    if not target.is_symlink() and _fill_with_links(tmp, target):
+        _undo.kill_point("install")
+        if exchange(tmp, target):
+            remove_path(tmp)  # the old directory now
+            return
+    for p in files:  # one by one: a kill here leaves a mix of old and new files
+        _undo.kill_point("install")
         os.replace(p, target / p.name)
     remove_path(tmp)
 
