@@ -58,6 +58,9 @@ STAT_NAMES = ("mins", "maxs", "sums", "sums_squares", "num_datapoints")
 #: gdxarray's own attribute (ignored by the reference): tracks whose load failed
 #: part-way on this chromosome.  A chromosome listing a track here is also dirty.
 ATTR_INCOMPLETE = "gdxarray_incomplete_tracks"
+#: Of the tracks marked incomplete, those only a hardmask left so (killed
+#: part-way over a whole track): masking again completes them.
+ATTR_INCOMPLETE_REDO = "gdxarray_incomplete_redo"
 
 # --- gdxarray's layout index (file archives) -------------------------------
 #: Leaf nodes at the root of a file archive with a compact copy of the layout,
@@ -202,6 +205,7 @@ __all__ = [
     "ATTR_END",
     "ATTR_FORMAT_VERSION",
     "ATTR_INCOMPLETE",
+    "ATTR_INCOMPLETE_REDO",
     "ATTR_START",
     "ATTR_TRACKNAMES",
     "BIGWIG_MAGIC",

@@ -522,11 +522,11 @@ def read_dirty(attrs: tables.AttributeSet) -> bool:
     return fmt.ATTR_DIRTY in attrs._v_attrnames and bool(attrs[fmt.ATTR_DIRTY])
 
 
-def read_incomplete(attrs: tables.AttributeSet) -> list[str]:
-    """Tracks marked incomplete in a chromosome's attribute set."""
-    if fmt.ATTR_INCOMPLETE not in attrs._v_attrnames:
+def read_incomplete(attrs: tables.AttributeSet, attr: str = fmt.ATTR_INCOMPLETE) -> list[str]:
+    """Tracks marked incomplete in a chromosome's attribute set (or listed in *attr*)."""
+    if attr not in attrs._v_attrnames:
         return []
-    return [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[fmt.ATTR_INCOMPLETE]) if len(v)]
+    return [fmt.decode_trackname(v) for v in np.atleast_1d(attrs[attr]) if len(v)]
 
 
 def zoom_group(h5: tables.File, layout: "ChromLayout") -> tables.Group | None:

@@ -132,25 +132,95 @@ def chrom_file_name(name: str) -> str:
     return f"{name}{fmt.SUFFIX}"
 
 
+def _load_renameat2():
+    try:
+        import ctypes
+        import ctypes.util
+
+        function = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).renameat2
+        function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                             ctypes.c_uint]
+        function.restype = ctypes.c_int
+        return function
+    except (AttributeError, OSError):  # not glibc >= 2.28 / not Linux
+        return None
+
+
+_RENAMEAT2 = _load_renameat2()
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap the names *a* and *b* in one atomic step (Linux ``renameat2``).
+
+    False when the system or file system cannot (then nothing changed).
+    """
+    if _RENAMEAT2 is None:
+        return False
+    return _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _fill_with_links(tmp: Path, target: Path) -> bool:
+    """Hard-link into *tmp* every entry of the directory *target* that *tmp*
+    does not replace, so *tmp* becomes the whole new directory.  False (and
+    nothing to undo but *tmp* itself) when an entry cannot be linked (a
+    subdirectory, another file system)."""
+    for entry in os.scandir(target):
+        if (tmp / entry.name).exists():
+            continue
+        if entry.name.startswith(".") and entry.name.endswith(".undo") \
+                and (tmp / entry.name[1:-5]).exists():
+            continue  # the undo record of a file being replaced goes with it
+        if entry.is_dir(follow_symlinks=False):
+            return False
+        try:
+            os.link(entry.path, tmp / entry.name, follow_symlinks=False)
+        except OSError:
+            return False
+    return True
+
+
+def _retire(path: Path) -> None:
+    """Before *path* is replaced: deal with an undo record a killed writer left
+    for it, which must never be applied to the new file in its place."""
+    record = Path(_undo.sidecar(os.fspath(path)))
+    if not record.exists():
+        return
+    try:
+        with HDF5_LOCK, tables.open_file(os.fspath(path), "r+") as h5:
+            _undo.recover(h5)  # the old file stays whole until the rename
+    except Exception:  # noqa: BLE001 - a damaged old file: it is being replaced anyway
+        pass
+    remove_path(record)
+
+
 def install(tmp: Path, target: Path, mode: str, *, overwrite: bool) -> None:
     """Move a finished temporary archive into place.
 
     File mode: one ``rename`` (``os.replace`` when *overwrite*).  Directory
     mode: rename the whole directory when the target does not exist yet;
-    otherwise move the chromosome files into it one by one (the reference's
-    directory mode also fills an existing directory).
+    otherwise the chromosome files join the existing directory (the
+    reference's directory mode also fills it): the other entries are
+    hard-linked into *tmp* and the two directories swap names in one atomic
+    step, so a killed writer leaves the old directory or the new one, never a
+    mix (the old one, under the temporary name, is then removed).  Where
+    that cannot be done the files are moved in one by one.
     """
     if mode == "file":
         if target.is_dir():
             raise ArchiveExistsError(f"{target} is a directory; a file archive cannot replace it")
         if not overwrite and (target.exists() or target.is_symlink()):
             raise ArchiveExistsError(f"Genomedata archive already exists: {target}")
+        if target.is_file():
+            _retire(target)
+        _undo.kill_point("install")
         os.replace(tmp, target)
         return
     if target.exists() and not target.is_dir():
         raise ArchiveExistsError(f"{target} exists and is not a directory; "
                                  "a directory archive cannot replace it")
     if not target.exists():
+        _undo.kill_point("install")
         os.rename(tmp, target)
         return
     files = sorted(p for p in tmp.iterdir() if p.name.endswith(fmt.SUFFIX))
@@ -160,6 +230,15 @@ def install(tmp: Path, target: Path, mode: str, *, overwrite: bool) -> None:
             raise ArchiveExistsError(f"{target} already holds {', '.join(clash[:5])}"
                                      + (" ..." if len(clash) > 5 else ""))
     for p in files:
+        if (target / p.name).is_file():
+            _retire(target / p.name)
+    if not target.is_symlink() and _fill_with_links(tmp, target):
+        _undo.kill_point("install")
+        if exchange(tmp, target):
+            remove_path(tmp)  # the old directory now
+            return
+    for p in files:  # one by one: a kill here leaves a mix of old and new files
+        _undo.kill_point("install")
         os.replace(p, target / p.name)
     remove_path(tmp)
 
@@ -239,6 +318,7 @@ def open_for_writing(path: str | os.PathLike) -> Iterator[Archive]:
     archive = Archive(path, "r+")
     archive._writer_owned = True  # release() may close its files (see there)
     try:
+        recover_archive(archive)
         yield archive
     finally:
         archive.close()
@@ -250,10 +330,40 @@ def borrow(archive_or_path: Archive | str | os.PathLike) -> Iterator[Archive]:
     if isinstance(archive_or_path, Archive):
         if not archive_or_path.writable:
             raise GenomedataError(f"{archive_or_path.path}: archive not opened for writing")
+        recover_archive(archive_or_path)
         yield archive_or_path
         return
     with open_for_writing(archive_or_path) as archive:
         yield archive
+
+
+def recover_archive(archive: Archive) -> None:
+    """Undo the chunk rewrites killed writers left in flight anywhere in *archive*.
+
+    A directory archive has one undo record per chromosome file; the next
+    writer may touch only other chromosomes, and readers would meet the chunk
+    in flight until a writer opens that file, so every file with a record is
+    opened and repaired now (a directory listing when there is none).  A file
+    archive's record is undone when its one file is first touched
+    (:func:`chrom_group`).
+    """
+    if archive.layout != "dir":
+        return
+    head, tail = ".", f"{fmt.SUFFIX}.undo"
+    try:
+        found = [e.name[len(head):-len(tail)] for e in os.scandir(archive.path)
+                 if e.name.startswith(head) and e.name.endswith(tail)]
+    except OSError:
+        return
+    for name in sorted(found):
+        if not (archive.path / chrom_file_name(name)).is_file():
+            continue
+        manager = archive.chrom_file(name)
+        was_open = manager.isopen
+        with HDF5_LOCK:
+            _undo.recover(manager.acquire())
+        if getattr(archive, "_writer_owned", False) and not was_open:
+            manager.close()  # bounded open files (see release)
 
 
 def chrom_group(layout: ChromLayout) -> tables.Group:
@@ -294,13 +404,14 @@ def set_dirty(group: tables.Group, value: bool = True) -> None:
     group._v_attrs[fmt.ATTR_DIRTY] = bool(value)
 
 
-def set_incomplete(group: tables.Group, names: Iterable[str]) -> None:
+def set_incomplete(group: tables.Group, names: Iterable[str],
+                   attr: str = fmt.ATTR_INCOMPLETE) -> None:
     names = list(dict.fromkeys(names))
     attrs = group._v_attrs
     if names:
-        attrs[fmt.ATTR_INCOMPLETE] = np.array([fmt.encode_trackname(n) for n in names])
-    elif fmt.ATTR_INCOMPLETE in attrs._v_attrnames:
-        del attrs[fmt.ATTR_INCOMPLETE]
+        attrs[attr] = np.array([fmt.encode_trackname(n) for n in names])
+    elif attr in attrs._v_attrnames:
+        del attrs[attr]
 
 
 def mark_incomplete(group: tables.Group, trackname: str) -> None:
@@ -313,16 +424,41 @@ def clear_incomplete(group: tables.Group, trackname: str) -> None:
     current = read_incomplete(group._v_attrs)
     if trackname in current:
         set_incomplete(group, [n for n in current if n != trackname])
+    redo = read_incomplete(group._v_attrs, fmt.ATTR_INCOMPLETE_REDO)
+    if trackname in redo:
+        set_incomplete(group, [n for n in redo if n != trackname], fmt.ATTR_INCOMPLETE_REDO)
 
 
-def begin_track_write(layout: ChromLayout, tracknames: Iterable[str]) -> None:
+def redo_marks(group: tables.Group) -> list[str]:
+    """Tracks marked incomplete only by an unfinished hardmask (see begin_track_write)."""
+    marked = read_incomplete(group._v_attrs)
+    return [n for n in read_incomplete(group._v_attrs, fmt.ATTR_INCOMPLETE_REDO) if n in marked]
+
+
+def begin_track_write(layout: ChromLayout, tracknames: Iterable[str], *,
+                      redo: bool = False) -> None:
     """Before the first chunk write into a chromosome: mark *tracknames*
     incomplete there, set it dirty, and flush, so a kill from now on leaves
-    the marks on disk (see :mod:`._undo`).  Lock held."""
+    the marks on disk (see :mod:`._undo`).  Lock held.
+
+    With *redo* (a hardmask: running it again over a part-masked track gives
+    the fully masked one) a track that was complete is also listed in
+    :data:`~gdxarray.format.ATTR_INCOMPLETE_REDO`, so the next hardmask clears
+    a mark a killed one left; any other write takes the track off that list
+    (its mark then stays until a load or erase completes).
+    """
     group = chrom_group(layout)
     set_dirty(group, True)
+    marked = read_incomplete(group._v_attrs)
+    listed = redo_marks(group)
+    tracknames = list(tracknames)
+    if redo:
+        listed += [n for n in tracknames if n not in marked and n not in listed]
+    else:
+        listed = [n for n in listed if n not in tracknames]
     for name in tracknames:
         mark_incomplete(group, name)
+    set_incomplete(group, listed, fmt.ATTR_INCOMPLETE_REDO)
     _undo.flush(layout.file.acquire())
     _undo.kill_point("mark")
 

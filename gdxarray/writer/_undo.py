@@ -87,9 +87,15 @@ def _parse_kill(text: str | None) -> tuple[str, int] | None:
 #: ``GDXARRAY_TEST_KILL_AT=point:N`` makes the process SIGKILL itself the Nth
 #: time it passes *point* (``mark``: after the incomplete mark is flushed;
 #: ``undo``: after an undo record is written; ``rewrite``: after a stored
-#: chunk is rewritten, before the flush; ``write``: after any chunk write).
-#: Used by tests/test_kill_safety.py to kill at exact points.
+#: chunk is rewritten, before the flush; ``write``: after any chunk write;
+#: ``seq``: after a sequence is written into a new archive; ``install``: just
+#: before a finished temporary archive is renamed into place).
+#: Used by tests/test_kill_safety.py to kill at exact points; with
+#: ``GDXARRAY_TEST_KILL_SIGNAL=STOP`` the process stops there instead (a live
+#: writer caught mid-run, resumed by SIGCONT).
 _KILL_AT = _parse_kill(os.environ.get("GDXARRAY_TEST_KILL_AT"))
+_KILL_SIGNAL = signal.SIGSTOP if os.environ.get("GDXARRAY_TEST_KILL_SIGNAL") == "STOP" \
+    else signal.SIGKILL
 _passes: dict[str, int] = {}
 
 
@@ -97,8 +103,8 @@ def kill_point(point: str) -> None:
     if _KILL_AT is None or _KILL_AT[0] != point:
         return
     _passes[point] = _passes.get(point, 0) + 1
-    if _passes[point] >= _KILL_AT[1]:
-        os.kill(os.getpid(), signal.SIGKILL)
+    if _passes[point] == _KILL_AT[1]:
+        os.kill(os.getpid(), _KILL_SIGNAL)
 
 
 def host() -> str:

@@ -18,7 +18,7 @@ from ..errors import ParseError, TrackNotFoundError
 from ..store import HDF5_LOCK
 from ._common import (
     begin_track_write, borrow, chrom_group, continuous_of, end_track_write, genome_tracknames,
-    read_incomplete, read_tracknames, release, root_attrs, say,
+    read_incomplete, read_tracknames, redo_marks, release, root_attrs, say,
 )
 from ._direct_io import ColumnChunks
 from .close import close_archive
@@ -187,9 +187,10 @@ def hardmask_data(gd_filename, hardmask_filename, track_names: Iterable[str] | s
                 file_names = read_tracknames(root_attrs(layout))
                 cols = [file_names.index(n) for n in names]
                 # marked incomplete on disk while chunks change; a mark a failed
-                # load left stays
-                already = set(read_incomplete(chrom_group(layout)._v_attrs))
-                begin_track_write(layout, names)
+                # load left stays, one a killed hardmask left goes
+                group = chrom_group(layout)
+                already = set(read_incomplete(group._v_attrs)) - set(redo_marks(group))
+                begin_track_write(layout, names, redo=True)
                 for i in np.unique(sc).tolist():
                     earray = continuous_of(layout, i)
                     if earray is None:

@@ -19,6 +19,7 @@ import tables
 from .. import format as fmt
 from ..errors import ArchiveExistsError, GenomedataError, ParseError
 from ..store import HDF5_LOCK, ChromLayout, FileManager, write_index
+from . import _undo
 from ._common import (
     COMPRESS_THREADS, chrom_file_name, expand, install, quiet_pytables, remove_path, say,
     set_dirty, temp_sibling, write_seq,
@@ -232,6 +233,7 @@ def build_seq(path: Path, mode: str, filenames: Sequence, *, seqfile_type: str =
                 say(verbose, f"  {name}: {length} bp, {len(rec.starts)} supercontig(s)")
                 with HDF5_LOCK:
                     writer.add(name, length, rec.starts, rec.ends, rec.seq)
+                _undo.kill_point("seq")
             with HDF5_LOCK:
                 writer.finish()
         except BaseException:
