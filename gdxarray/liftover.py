@@ -441,6 +441,9 @@ def liftover_tracks(source, target, chainfile, tracks: Sequence[str] | None = No
             summary = LiftoverSummary(list(wanted))
             summary.missing_source = [n for n in lo.source_names if n not in src_sizes]
             add_tracks(archive, wanted, verbose=verbose)
+            # incomplete everywhere until every chromosome is lifted (the writer alone
+            # would mark only the chromosomes it had reached)
+            _mark_incomplete(archive, wanted, True)
             writer = ArrayWriter(archive, wanted, in_gaps="drop", verbose=verbose, stats=close)
             try:
                 _lift(lo, src, archive, writer, cols, swap, src_sizes, tgt_sizes, summary)
@@ -448,6 +451,7 @@ def liftover_tracks(source, target, chainfile, tracks: Sequence[str] | None = No
             except BaseException:
                 writer.abort()
                 raise
+            _mark_incomplete(archive, wanted, False)
             summary.dropped = sum(s.dropped for s in done)
             if close:
                 known: dict[str, dict] = {}
@@ -458,6 +462,21 @@ def liftover_tracks(source, target, chainfile, tracks: Sequence[str] | None = No
     finally:
         src.close()
     return summary
+
+
+def _mark_incomplete(archive, tracks: list[str], value: bool) -> None:
+    from .store import HDF5_LOCK
+    from .writer._common import (
+        chrom_group, clear_incomplete, iter_layouts, mark_incomplete, release, set_dirty,
+    )
+
+    for layout in iter_layouts(archive):
+        with HDF5_LOCK:
+            group = chrom_group(layout)
+            set_dirty(group, True)
+            for name in tracks:
+                (mark_incomplete if value else clear_incomplete)(group, name)
+        release(archive, layout)
 
 
 def _lift(lo: Liftover, src, archive, writer, cols: np.ndarray, swap: np.ndarray,

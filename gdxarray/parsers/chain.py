@@ -178,6 +178,9 @@ def read_chains(source: Source, *, name: str | None = None) -> ChainSet:
                 t_pos += size
                 q_pos += size
                 break
+            if not f:
+                raise ParseError("the chain ends without a last block line (one number)",
+                                 source=shown, line=number)
             raise ParseError(f"an alignment data line has 3 fields (size dt dq) or, last, 1; "
                              f"found {len(f)}", source=shown, line=number)
         if t_pos != t_end or q_pos != q_end:
