@@ -517,29 +517,29 @@ def _lift(lo: Liftover, src, archive, writer, cols: np.ndarray, swap: np.ndarray
             # source range of each clipped piece (reverse pieces run backwards)
             sa = np.where(r, s0[here] + (t1[here] - b), s0[here] + (a - t0[here]))
             sb = sa + (b - a)
-            out = np.full((w1 - w0, ntracks), np.nan, dtype=fmt.CONTINUOUS_DTYPE, order="F")
             reads = _read_spans(src, lo.source_names, s_idx[here], sa, sb, cols, ncols_src)
-            hit = np.zeros(w1 - w0, dtype=np.int32) if len(here) > 1 else None
-            for j, (pa, pb, key, off, reverse) in enumerate(zip(
-                    (a - w0).tolist(), (b - w0).tolist(), reads[0], reads[1], r.tolist())):
+            # only the span the pieces reach is held; NaN only where no piece lands
+            lo_w, hi_w = int(a.min()), int(b.max())
+            out = np.empty((hi_w - lo_w, ntracks), dtype=fmt.CONTINUOUS_DTYPE, order="F")
+            ua, ub = _runs(a - lo_w, b - lo_w, 1)
+            out[:int(ua[0])] = np.nan
+            for x, y in zip(ub[:-1].tolist(), ua[1:].tolist()):
+                out[x:y] = np.nan
+            for pa, pb, key, off, reverse in zip((a - lo_w).tolist(), (b - lo_w).tolist(),
+                                                 reads[0], reads[1], r.tolist()):
                 block = reads[2][key][off:off + pb - pa]
                 if reverse:
                     block = block[::-1]
                     if has_swap:
                         block = block[:, swap]
                 out[pa:pb] = block
-                if hit is not None:
-                    hit[pa:pb] += 1
             # runs of target bases reached; gaps shorter than a chunk are written as NaN
-            ra, rb = _runs(a - w0, b - w0, fmt.CONTINUOUS_CHUNK_SHAPE[0])
+            ra, rb = _runs(ua, ub, fmt.CONTINUOUS_CHUNK_SHAPE[0])
             for x, y in zip(ra.tolist(), rb.tolist()):
-                writer.write(tname, w0 + x, out[x:y])
-            if hit is not None:
-                reached = int(np.count_nonzero(hit))
-                summary.overlapped += int(np.count_nonzero(hit > 1))
-            else:
-                reached = int(b[0] - a[0])
+                writer.write(tname, lo_w + x, out[x:y])
+            reached, twice = _coverage(a, b)
             summary.bases += reached
+            summary.overlapped += twice
             wrote = True
         if wrote:
             summary.chromosomes.append(tname)
@@ -555,6 +555,18 @@ def _runs(a: np.ndarray, b: np.ndarray, gap: int) -> tuple[np.ndarray, np.ndarra
     new[1:] = a[1:] >= reach[:-1] + gap
     heads = np.flatnonzero(new)
     return a[heads], np.maximum.reduceat(b, heads)
+
+
+def _coverage(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """Bases covered by the intervals ``[a, b)`` at least once, and at least twice."""
+    if len(a) == 1:
+        return int(b[0] - a[0]), 0
+    points = np.concatenate([a, b])
+    steps = np.concatenate([np.ones(len(a), np.int64), -np.ones(len(b), np.int64)])
+    order = np.argsort(points, kind="stable")
+    points, depth = points[order], np.cumsum(steps[order])
+    widths = np.diff(points)
+    return int(widths[depth[:-1] >= 1].sum()), int(widths[depth[:-1] >= 2].sum())
 
 
 def _read_spans(src, source_names, s_idx, sa, sb, cols, ncols_src):

@@ -308,7 +308,13 @@ class _ChromWriter:
         with HDF5_LOCK:
             if all(self.chunks[i].direct for i in set(sc.tolist())):
                 for key, i, c in zip(keys, sc.tolist(), chunk.tolist()):
-                    self.chunks[i].write(c, self.col, self.buffers[key])
+                    buf = self.buffers[key]
+                    io = self.chunks[i]
+                    # an all-NaN chunk never stored reads back as NaN already: no write
+                    if (io.stored is not None and not io.stored[self.col, c]
+                            and np.isnan(buf[0]) and np.isnan(buf).all()):
+                        continue
+                    io.write(c, self.col, buf)
             else:  # one slicing call per run of consecutive chunks
                 breaks = np.flatnonzero((np.diff(key_array) != 1) | (np.diff(sc) != 0)) + 1
                 for run in np.split(np.arange(len(keys)), breaks):
