@@ -107,7 +107,9 @@ class Liftover:
         g_end = g_start + c.block_size
         keep = c.block_size > 0
         blocks = np.flatnonzero(keep)
-        bounds = np.unique(np.concatenate([g_start[keep], g_end[keep]]))
+        bounds = np.sort(np.concatenate([g_start[keep], g_end[keep]]))
+        if len(bounds) > 1:  # unique of sorted values (np.unique would hash them)
+            bounds = bounds[np.concatenate(([True], bounds[1:] != bounds[:-1]))]
         first = np.searchsorted(bounds, g_start[blocks])
         count = np.searchsorted(bounds, g_end[blocks]) - first
         # (block, segment) for every segment a block covers

@@ -392,7 +392,13 @@ def test_statistics_gathered_while_writing_equal_close_data(tmp_path, mode):
                 if where in h5:
                     h5.get_node(where)._v_attrs["dirty"] = True
     close_data(str(dst))
-    assert snapshot() == lifted
+    rescanned = snapshot()
+    assert rescanned.keys() == lifted.keys()
+    for key, value in rescanned.items():
+        if key[2] in ("sums", "sums_squares"):  # float64 sums, added in another order
+            np.testing.assert_allclose(lifted[key], value, rtol=1e-12)
+        else:
+            assert lifted[key] == value, key
 
 
 def test_overlap_in_target_keeps_the_best_chain(tmp_path):

@@ -17,9 +17,22 @@ an earlier one.  The writer checks both and records nothing otherwise (see
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..intervals import merge
+
+#: Values converted to float64 at a time (a 2 MiB buffer per thread, in cache).
+_BLOCK = 1 << 18
+_LOCAL = threading.local()
+
+
+def _scratch() -> np.ndarray:
+    buf = getattr(_LOCAL, "buf", None)
+    if buf is None:
+        buf = _LOCAL.buf = np.empty(_BLOCK, dtype=np.float64)
+    return buf
 
 
 class TrackStats:
@@ -65,9 +78,18 @@ class TrackStats:
         self.count += len(kept)
         self.min = min(self.min, float(kept.min()))
         self.max = max(self.max, float(kept.max()))
-        kept64 = kept.astype(np.float64)
-        self.sum += float(kept64.sum())
-        self.sum_squares += float(np.dot(kept64, kept64))
+        # float64 sums through a small reused buffer: no array as long as the data
+        # (its page faults) and no BLAS dot (5x slower here than two passes in cache)
+        scratch = _scratch()
+        total = squares = 0.0
+        for i in range(0, len(kept), _BLOCK):
+            part = scratch[:min(_BLOCK, len(kept) - i)]
+            part[:] = kept[i:i + _BLOCK]
+            total += float(part.sum())
+            np.multiply(part, part, out=part)
+            squares += float(part.sum())
+        self.sum += total
+        self.sum_squares += squares
 
     def present(self, sc: int) -> tuple[np.ndarray, np.ndarray]:
         """Sorted, disjoint runs ``[start, end)`` of finite rows of supercontig *sc*."""
