@@ -39,22 +39,27 @@ def _regions(quick: bool, sizes: dict[str, int]) -> list[tuple[str, int, int]]:
     return [("chr21", 0, sizes["chr21"]), ("chr22", 0, sizes["chr22"])]
 
 
-def _generate(work: Path, quick: bool, log) -> dict:
-    """Inputs (cached in *work*): source bigWig and archive, target template archive."""
-    import pyBigWig
-
+def _paths(work: Path, quick: bool) -> dict:
     from gdxarray.liftover import Liftover
-    from gdxarray.writer import close_data, load_seq, open_data, write_arrays
 
     lo = Liftover(CHAIN)
-    regions = _regions(quick, lo.source_sizes)
+    return {"bw": work / "src.bw", "src": work / "src.genomedata",
+            "tmpl": work / "dst_template.genomedata", "lo": lo,
+            "regions": _regions(quick, lo.source_sizes)}
+
+
+def _generate(work: str, quick: bool) -> None:
+    """Write the inputs into *work* (run in a child process: the parent's peak RSS,
+    which forked children inherit in ``ru_maxrss``, stays small)."""
+    import pyBigWig
+
+    from gdxarray.writer import close_data, load_seq, open_data, write_arrays
+
+    work = Path(work)
+    paths = _paths(work, quick)
+    lo, regions = paths["lo"], paths["regions"]
     work.mkdir(parents=True, exist_ok=True)
-    paths = {"bw": work / "src.bw", "src": work / "src.genomedata",
-             "tmpl": work / "dst_template.genomedata", "lo": lo, "regions": regions}
     done = work / "done"
-    if done.exists():
-        return paths
-    log("  generating the liftover inputs (untimed) ...")
     chroms = sorted({c for c, _, _ in regions})
     (work / "src.sizes").write_text("".join(f"{c}\t{lo.source_sizes[c]}\n" for c in chroms))
     (work / "dst.sizes").write_text("".join(f"{c}\t{n}\n" for c, n in lo.target_sizes.items()))
@@ -83,7 +88,6 @@ def _generate(work: Path, quick: bool, log) -> dict:
     write_arrays(str(paths["src"]), "signal", pieces)
     close_data(str(paths["src"]))
     done.write_text(f"{intervals}\n")
-    return paths
 
 
 def _crossmap() -> str | None:
@@ -138,7 +142,16 @@ def run(bench) -> None:
         return
     quick = bool(bench.args.quick)
     work = Path(bench.run_dir).parent / f"liftover-{'quick' if quick else 'full'}"
-    paths = _generate(work, quick, lambda *a: print(*a, file=sys.stderr, flush=True))
+    if not (work / "done").exists():
+        print("  generating the liftover inputs (untimed, child process) ...", file=sys.stderr,
+              flush=True)
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); from benchmarks.sec_liftover "
+                "import _generate; _generate(sys.argv[2], sys.argv[3] == '1')")
+        gen = P.run(P.py_cmd(code, Path(__file__).resolve().parents[1], work, int(quick)))
+        if not gen.ok:
+            res.problems.append(f"liftover: input generation failed: {gen.stderr[-500:]}")
+            return
+    paths = _paths(work, quick)
     lo, regions = paths["lo"], paths["regions"]
     bases = sum(b - a for _, a, b in regions)
     intervals = int((work / "done").read_text())

@@ -281,6 +281,13 @@ class _ChromWriter:
             key = base + k
             buf = self.buffers.get(key)
             if buf is None:
+                if (self.in_order and pos == chunk_start and hi == chunk_start + rows
+                        and hi < end):
+                    # a whole chunk that the flush below writes before this returns:
+                    # the caller's values themselves, no copy
+                    self.buffers[key] = values[pos - start:hi - start]
+                    pos, k = hi, k + 1
+                    continue
                 if pos == chunk_start and hi == min(chunk_start + rows, nrows):
                     buf = np.full(rows, np.nan, dtype=fmt.CONTINUOUS_DTYPE)  # fully covered
                 else:
