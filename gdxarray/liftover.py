@@ -496,6 +496,11 @@ def _lift(lo: Liftover, src, archive, writer, cols: np.ndarray, swap: np.ndarray
     has_swap = bool(np.any(swap != np.arange(ntracks)))
     order = np.argsort(t_idx, kind="stable")
     splits = np.searchsorted(t_idx[order], np.arange(len(lo.target_names) + 1))
+    # reused buffers (fresh ones per window cost their page faults every time)
+    from ._read import empty
+
+    window = empty((WINDOW, ntracks), fmt.CONTINUOUS_DTYPE, order="F")
+    pool = empty((2 * WINDOW, ntracks), fmt.CONTINUOUS_DTYPE)
     for ti, tname in enumerate(lo.target_names):
         rows = order[splits[ti]:splits[ti + 1]]
         if not len(rows):
@@ -519,10 +524,12 @@ def _lift(lo: Liftover, src, archive, writer, cols: np.ndarray, swap: np.ndarray
             # source range of each clipped piece (reverse pieces run backwards)
             sa = np.where(r, s0[here] + (t1[here] - b), s0[here] + (a - t0[here]))
             sb = sa + (b - a)
-            reads = _read_spans(src, lo.source_names, s_idx[here], sa, sb, cols, ncols_src)
-            # only the span the pieces reach is held; NaN only where no piece lands
+            reads = _read_spans(src, lo.source_names, s_idx[here], sa, sb, cols, ncols_src,
+                                pool)
+            # only the span the pieces reach is held; NaN only where no piece lands.  The
+            # buffer is reused: the writer copies (or writes) what it keeps before returning
             lo_w, hi_w = int(a.min()), int(b.max())
-            out = np.empty((hi_w - lo_w, ntracks), dtype=fmt.CONTINUOUS_DTYPE, order="F")
+            out = window[:hi_w - lo_w]
             ua, ub = _runs(a - lo_w, b - lo_w, 1)
             out[:int(ua[0])] = np.nan
             for x, y in zip(ub[:-1].tolist(), ua[1:].tolist()):
@@ -571,7 +578,7 @@ def _coverage(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     return int(widths[depth[:-1] >= 1].sum()), int(widths[depth[:-1] >= 2].sum())
 
 
-def _read_spans(src, source_names, s_idx, sa, sb, cols, ncols_src):
+def _read_spans(src, source_names, s_idx, sa, sb, cols, ncols_src, pool=None):
     """Read the source ranges of pieces with few, merged reads through the one read path.
 
     Returns (span key per piece, offset of the piece in its span, spans), each
@@ -595,8 +602,14 @@ def _read_spans(src, source_names, s_idx, sa, sb, cols, ncols_src):
             cur = [si, x, y, [i]]
     if cur is not None:
         groups.append(cur)
+    used = 0
     for si, x, y, members in groups:
-        data = src.read_continuous(source_names[si], x, y, cols, ncols_src)
+        if pool is not None and used + (y - x) <= len(pool):
+            data = src.read_continuous(source_names[si], x, y, cols, ncols_src,
+                                       out=pool[used:used + (y - x)])
+            used += y - x
+        else:
+            data = src.read_continuous(source_names[si], x, y, cols, ncols_src)
         k = len(spans)
         spans.append(data)
         for i in members:
