@@ -516,3 +516,25 @@ def test_incomplete_mark_after_a_failed_lift(tmp_path, monkeypatch):
         close_data(str(dst))
     erase_data(str(dst), "other")  # what a user does next: the track is empty and complete
     close_data(str(dst))
+
+
+def test_liftover_from_a_bigwig_source(tmp_path):
+    """A bigWig on the source assembly lifts the same as the archive it was made from."""
+    pyBigWig = pytest.importorskip("pyBigWig")
+    rng = np.random.default_rng(18)
+    src, values = _source_archive(tmp_path, "file", rng)
+    bw_path = tmp_path / "other.bw"
+    bw = pyBigWig.open(str(bw_path), "w")
+    bw.addHeader(list(SIZES_SRC.items()), maxZooms=0)
+    for chrom in SIZES_SRC:
+        v = values["other"][chrom]
+        keep = np.flatnonzero(np.isfinite(v))
+        bw.addEntries(chrom, keep.tolist(), values=v[keep].astype(np.float64).tolist(), span=1)
+    bw.close()
+    dst = _archive(tmp_path, "dst", SIZES_DST, "file")
+    summary = liftover_tracks(bw_path, dst, _write_chain(tmp_path))
+    assert summary.tracks == ["other"]
+    expected, _ = _expected_tracks(values, ["other"], [])
+    with Genome(str(dst)) as genome:
+        for chrom, want in expected.items():
+            np.testing.assert_array_equal(genome[chrom][0:SIZES_DST[chrom]], want)
