@@ -58,5 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(PROG, body)
 
 
+__all__ = ["build_parser", "main"]
+
 if __name__ == "__main__":
     raise SystemExit(main())
