@@ -98,33 +98,40 @@ def _crossmap() -> str | None:
     return str(beside) if beside.exists() else None
 
 
-def _agreement(ours: Path, theirs: Path, names: list[str]) -> tuple[float, int]:
-    """Fraction of bases where CrossMap's output has a value and ours the same one."""
+def _agreement(ours: Path, theirs: Path, lo, regions) -> tuple[int, int, int]:
+    """On the target chromosomes named as the lifted ones (where nearly all lands):
+    (bases where CrossMap's output has a value, of those where ours equals it, of the
+    others those that only one source base reaches, i.e. not explained by CrossMap
+    adding the values of chains overlapping in the target)."""
     import pyBigWig
 
     from gdxarray import Genome
 
+    sources = [lo.source_names.index(c) for c, _, _ in regions]
+    s_idx, s0, s1, t_idx, t0, _, _, _ = lo.best_segments()
+    from_sources = np.isin(s_idx, sources)
     bw = pyBigWig.open(str(theirs))
-    same = total = 0
+    same = total = unexplained = 0
     with Genome(str(ours)) as genome:
-        for chrom, size in bw.chroms().items():
-            if chrom not in names:
+        for chrom in sorted({c for c, _, _ in regions}):
+            if chrom not in lo.target_names or chrom not in bw.chroms():
                 continue
-            ivs = bw.intervals(chrom)
-            if not ivs:
-                continue
-            arr = np.asarray(ivs, dtype=np.float64)
-            starts, ends = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64)
-            vals = arr[:, 2].astype(np.float32)
-            mine = genome[chrom][0:size, "signal"]
-            theirs_v = np.full(size, np.nan, np.float32)
-            for s, e, v in zip(starts.tolist(), ends.tolist(), vals.tolist()):
-                theirs_v[s:e] = v
+            m = from_sources & (t_idx == lo.target_names.index(chrom))
+            a, b = int(t0[m].min()), int((t0[m] + s1[m] - s0[m]).max())
+            theirs_v = bw.values(chrom, a, b, numpy=True).astype(np.float32)
+            mine = genome[chrom][a:b, "signal"]
             has = np.isfinite(theirs_v)
+            equal = has & (mine == theirs_v)
             total += int(has.sum())
-            same += int(np.count_nonzero(mine[has] == theirs_v[has]))
+            same += int(equal.sum())
+            # target bases more than one source base reaches
+            depth = np.zeros(b - a + 1, np.int32)
+            np.add.at(depth, t0[m] - a, 1)
+            np.add.at(depth, t0[m] + (s1[m] - s0[m]) - a, -1)
+            multi = np.cumsum(depth[:-1]) > 1
+            unexplained += int((has & ~equal & ~multi).sum())
     bw.close()
-    return (same / total if total else 0.0), total
+    return total, same, unexplained
 
 
 def run(bench) -> None:
@@ -184,9 +191,12 @@ def run(bench) -> None:
     row.notes.append("both as child processes, chain file read included")
     out_bw = Path(str(out_prefix) + ".bw")
     if dst.exists() and out_bw.exists():
-        frac, total = _agreement(dst, out_bw, lo.target_names)
-        res.check("liftover: values equal CrossMap's where CrossMap has one", frac >= 0.99,
-                  f"{frac:.4%} of {total:,} bases")
+        total, same, unexplained = _agreement(dst, out_bw, lo, regions)
+        res.check("liftover: values equal CrossMap's where CrossMap has one, except where "
+                  "chains overlap in the target (CrossMap adds the values, we keep the best "
+                  "chain's)", total > 0 and unexplained <= 0.001 * total,
+                  f"equal on {same:,} of {total:,} bases ({same / max(total, 1):.2%}); "
+                  f"differing outside target overlaps: {unexplained:,}")
 
     # in this process: statistics while writing vs close-data's rescan
     from gdxarray.liftover import liftover_tracks
