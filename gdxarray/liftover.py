@@ -448,7 +448,7 @@ def liftover_tracks(source, target, chainfile, tracks: Sequence[str] | None = No
             _mark_incomplete(archive, wanted, True)
             writer = ArrayWriter(archive, wanted, in_gaps="drop", verbose=verbose, stats=close)
             try:
-                _lift(lo, src, archive, writer, cols, swap, src_sizes, tgt_sizes, summary)
+                _lift(lo, src, writer, cols, swap, src_sizes, tgt_sizes, summary)
                 done = writer.finish()
             except BaseException:
                 writer.abort()
@@ -481,7 +481,7 @@ def _mark_incomplete(archive, tracks: list[str], value: bool) -> None:
         release(archive, layout)
 
 
-def _lift(lo: Liftover, src, archive, writer, cols: np.ndarray, swap: np.ndarray,
+def _lift(lo: Liftover, src, writer, cols: np.ndarray, swap: np.ndarray,
           src_sizes: dict[str, int], tgt_sizes: dict[str, int], summary: LiftoverSummary) -> None:
     s_idx, s0, s1, t_idx, t0, rev, score, chain = lo.best_segments()
     # only sources the archive has
