@@ -567,6 +567,50 @@ def test_write_arrays_stats_are_close_datas_numbers(tmp_path, writer_mode):
                           for sc in group._f_iter_nodes("Group")]
 
 
+def test_known_statistics_carry_the_zoom_cells(tmp_path, writer_mode):
+    """A chromosome long enough for zoom levels: the cells gathered while writing (a
+    column of a multi-track write, with NaN runs) equal the cells of a full rescan."""
+    from gdxarray.writer import ArrayWriter, close_archive
+    from gdxarray.writer._common import open_for_writing
+
+    length = fmt.ZOOM_MIN_LENGTH + 234_567
+    path = _sizes_archive(tmp_path, writer_mode, sizes={"chr1": length})
+    rng = np.random.default_rng(23)
+    values = rng.normal(size=(length, 2)).astype(np.float32)
+    values[rng.random(length) < 0.3, 0] = np.nan
+    values[200_000:450_000, 0] = np.nan  # whole cells empty
+    with open_for_writing(path) as archive:
+        writer = ArrayWriter(archive, ["b", "a"], stats=True)
+        for start in range(0, length, 300_001):
+            writer.write("chr1", start, values[start:start + 300_001])
+        done = writer.finish()
+        known = {"chr1": {"b": done[0].stats["chr1"]}}  # "a" is scanned as usual
+        close_archive(archive, known=known)
+
+    def zoom_cells():
+        name = path if path.is_file() else path / "chr1.genomedata"
+        with tables.open_file(str(name)) as h5:
+            group = h5.get_node("/chr1") if path.is_file() else h5.root
+            sc = group.supercontig_0
+            return [sc._f_get_child(fmt.zoom_node_name(fmt.ZOOM_WIDTHS[0], part))[:]
+                    for part in ("cells", "range")]
+
+    lifted = zoom_cells()
+    name = path if path.is_file() else path / "chr1.genomedata"
+    with tables.open_file(str(name), "r+") as h5:
+        (h5.get_node("/chr1") if path.is_file() else h5.root)._v_attrs.dirty = True
+    close_data(path)
+    rescanned = zoom_cells()
+    np.testing.assert_array_equal(lifted[0][0], rescanned[0][0])  # counts
+    np.testing.assert_allclose(lifted[0][1:], rescanned[0][1:], rtol=1e-12)
+    np.testing.assert_array_equal(lifted[1], rescanned[1])  # min, max
+    # and the cells are numpy's over the written column
+    width = fmt.ZOOM_WIDTHS[0]
+    col = values[:, 0]
+    counts = np.add.reduceat(np.isfinite(col), np.arange(0, length, width))
+    np.testing.assert_array_equal(lifted[0][0, 1], counts)  # "b" is the archive's column 1
+
+
 def test_array_writer_writes_several_tracks_at_once(tmp_path, writer_mode):
     from gdxarray.writer import ArrayWriter
     from gdxarray.writer._common import open_for_writing
