@@ -52,7 +52,8 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 
 SECTIONS = ("seq", "load", "small", "e2e", "close", "reads", "scan", "dask", "xarray", "size",
-            "limit", "bam", "segway", "summary", "robust", "codec", "datasets")
+            "limit", "bam", "segway", "summary", "robust", "codec", "datasets",
+            "liftover")
 SECTION_DOC = {
     "datasets": "Janggu-style datasets: Cover build vs Janggu, 64-region batches vs pyBigWig/pybigtools",
     "startup": "interpreter start-up + import of each loader command (runs with any loader section)",
@@ -72,6 +73,7 @@ SECTION_DOC = {
     "segway": "Segway's access pattern: open+read per call, make_continuous_cells, itercontinuous scan",
     "summary": "fused reductions vs pyBigWig's scan and raw libdeflate; zoomed 1,000-bin summaries",
     "robust": "shuffled bedGraph load (memory bound); re-opening an archive",
+    "liftover": "genomedata-liftover vs CrossMap bigwig on a 100 Mbp track (hg38 -> hg19)",
 }
 FORMAT_LABEL = {"bg": "bedGraph", "fixed": "fixedStep", "var": "variableStep"}
 BLOCK = 1 << 20
@@ -996,6 +998,9 @@ class Bench:
 
     def sec_datasets(self) -> None:
         from benchmarks import sec_datasets; sec_datasets.run(self)  # noqa: E702
+
+    def sec_liftover(self) -> None:
+        from benchmarks import sec_liftover; sec_liftover.run(self)  # noqa: E702
 
     def sec_limit(self) -> None:
         self.ensure_final()

@@ -33,12 +33,20 @@ _LOADERS = ("close_data", "erase_data", "hardmask_data", "load_data", "load_geno
 _LOADER_HOME = {"combine_tracks": "combine"}
 
 
+#: Liftover between assemblies (``gdxarray.liftover``), imported on first use.
+_LIFTOVER = ("Liftover", "liftover_tracks")
+
+
 def __getattr__(name: str):
     if name in _LOADERS:
         import importlib
 
         home = importlib.import_module(f".{_LOADER_HOME.get(name, 'writer')}", __name__)
         return getattr(home, name)
+    if name in _LIFTOVER:
+        from . import liftover
+
+        return getattr(liftover, name)
     if name == "__version__":  # importlib.metadata costs ~25 ms: not on every command start
         from importlib.metadata import PackageNotFoundError, version
 
@@ -51,7 +59,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gdxarray' has no attribute {name!r}")
 
 __all__ = sorted([
-    "Chromosome", "Genome", "Supercontig", *_LOADERS, "FILE_MODE_CHROMS", "FORMAT_VERSION",
+    "Chromosome", "Genome", "Supercontig", *_LOADERS, *_LIFTOVER, "FILE_MODE_CHROMS",
+    "FORMAT_VERSION",
     "ArchiveExistsError", "ArchiveInUseError", "ChromosomeDirtyError", "ChromosomeNotFoundError",
     "CommandError", "CorruptChunkError", "DamagedArchiveError", "GenomedataDirtyWarning",
     "GenomedataError", "IncompleteTrackError", "IncompleteTrackWarning", "MaskCoordinateWarning",

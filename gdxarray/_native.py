@@ -115,17 +115,17 @@ def _load_inflate() -> _LibDeflate | None:
         return None
 
 
-def _load_unshuffle():
+def _load_unshuffle(name: str = "blosc2_unshuffle"):
     try:
         import tables.hdf5extension as ext
 
         # PyDLL: called with the GIL held.  A chunk takes ~3 us; releasing and
         # retaking the GIL around it cost more than that when threads contend
         # (measured: two scan threads ran slower than one)
-        function = ctypes.PyDLL(ext.__file__).blosc2_unshuffle
+        function = getattr(ctypes.PyDLL(ext.__file__), name)
     except (ImportError, OSError, AttributeError):  # pragma: no cover - other builds
         return None
-    # int32 blosc2_unshuffle(int32 typesize, int32 blocksize, const void *src, void *dest)
+    # int32 blosc2_(un)shuffle(int32 typesize, int32 blocksize, const void *src, void *dest)
     function.restype = ctypes.c_int32
     function.argtypes = (ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
     return function
@@ -286,9 +286,25 @@ def _self_test(inflate_lib, unshuffle) -> tuple:
     return inflate_lib, unshuffle
 
 
+def _test_shuffle(shuffle):
+    """The writers' shuffle, checked as :func:`_self_test` checks the others (or None)."""
+    import numpy as np
+
+    if shuffle is None:
+        return None
+    values = np.arange(-1000, 1000, dtype=np.float32) * np.float32(0.37)
+    out = np.zeros(values.nbytes, dtype=np.uint8)
+    if (shuffle(4, values.nbytes, address(values), address(out)) != values.nbytes
+            or not np.array_equal(out, values.view(np.uint8).reshape(-1, 4).T.reshape(-1))):
+        return None
+    return shuffle
+
+
 #: libdeflate (see :meth:`_LibDeflate.decoder`), or None.
 #: ``UNSHUFFLE(typesize, nbytes, src, dst) -> nbytes`` (addresses), or None.
+#: ``SHUFFLE``: the writers' inverse (HDF5's shuffle filter layout), or None.
 INFLATE, UNSHUFFLE = _self_test(_load_inflate(), _load_unshuffle())
+SHUFFLE = _test_shuffle(_load_unshuffle("blosc2_shuffle"))
 
 #: Blosc2 frames PyTables' filter wrote (zstd level 1, lz4 level 5, shuffle) of
 #: ``arange(-32, 32) * 0.37`` as float32, and of 10,000 float32 zeros (a frame
@@ -350,5 +366,5 @@ def _self_test_blosc2(lib: _LibBlosc2 | None) -> _LibBlosc2 | None:
 BLOSC2 = _self_test_blosc2(_load_blosc2())
 
 
-__all__ = ["BLOSC2", "FRAME_MAGIC", "INFLATE", "INFLATE_ERRORS", "UNSHUFFLE", "address",
-           "blosc2_decode", "frame_chunk", "inflate"]
+__all__ = ["BLOSC2", "FRAME_MAGIC", "INFLATE", "INFLATE_ERRORS", "SHUFFLE", "UNSHUFFLE",
+           "address", "blosc2_decode", "frame_chunk", "inflate"]

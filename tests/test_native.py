@@ -199,3 +199,14 @@ def test_self_test_drops_a_routine_that_disagrees():
             return (lambda d, src, nsrc, dst, ndst, actual: 0), None
 
     assert _native._self_test(WrongInflate(), does_nothing) == (None, None)
+
+
+def test_shuffle_matches_hdf5s_layout_or_is_dropped():
+    """The writers' SIMD shuffle gives HDF5's byte planes; a wrong routine is refused."""
+    if _native.SHUFFLE is None:
+        pytest.skip("blosc2_shuffle is not available here")
+    values = np.random.default_rng(0).normal(size=10_000).astype(np.float32)
+    out = np.empty(values.nbytes, dtype=np.uint8)
+    _native.SHUFFLE(4, values.nbytes, _native.address(values), _native.address(out))
+    np.testing.assert_array_equal(out, values.view(np.uint8).reshape(-1, 4).T.reshape(-1))
+    assert _native._test_shuffle(lambda typesize, nbytes, src, dst: nbytes) is None

@@ -507,3 +507,123 @@ def test_write_arrays_refuses_values_in_gaps_or_drops_them(tmp_path, writer_mode
         write_arrays(path, "a", [("chr1", 2990, np.ones(20))])
     with pytest.raises(TrackNotOpenError):
         write_arrays(path, "nope", [("chr1", 0, np.ones(2))])
+
+
+# -- statistics gathered while writing (ArrayWriter(stats=True)) ----------------------
+def test_write_arrays_stats_are_close_datas_numbers(tmp_path, writer_mode):
+    """Exact chromosomes only: stats equal numpy over what was stored, and close_archive
+    given them writes what a full rescan writes."""
+    from gdxarray.writer import close_archive, close_data, write_arrays
+    from gdxarray.writer._common import open_for_writing
+    from gdxarray.writer._stats import TrackStats
+
+    path = _agp_archive(tmp_path, writer_mode)
+    rng = np.random.default_rng(21)
+    values = rng.normal(size=3000).astype(np.float32)
+    values[rng.random(3000) < 0.2] = np.nan
+    values[1000:1100] = np.nan  # the gap
+    # in order, not overlapping, into an empty track: exact
+    pieces = [("chr1", 0, values[:700]), ("chr1", 700, values[700:3000])]
+    summary = write_arrays(path, "a", pieces, stats=True)
+    st = summary.stats["chr1"]
+    assert isinstance(st, TrackStats)
+    kept = values[np.isfinite(values)].astype(np.float64)
+    assert st.count == len(kept) and st.min == kept.min() and st.max == kept.max()
+    np.testing.assert_allclose([st.sum, st.sum_squares], [kept.sum(), (kept ** 2).sum()],
+                               rtol=1e-12)
+    # presence runs (supercontig-relative) are exactly the finite rows
+    rows0 = np.zeros(1000, bool)
+    for a, b in zip(*st.present(0)):
+        rows0[a:b] = True
+    np.testing.assert_array_equal(rows0, np.isfinite(values[:1000]))
+    # overlapping pieces, a revisit, or a track holding data already: no statistics
+    again = write_arrays(path, "a", [("chr1", 0, values[:10])], stats=True)
+    assert again.stats == {}
+    overlap = write_arrays(path, "b", [("chr1", 0, values[:20]), ("chr1", 10, values[:5])],
+                           stats=True)
+    assert overlap.stats == {}
+
+    # close with the known numbers == close by rescanning
+    fresh = _agp_archive(tmp_path, writer_mode, name="fresh.gd")
+    known = write_arrays(fresh, "a", pieces, stats=True).stats
+    write_arrays(fresh, "b", [("chr1", 1500, values[1500:1600])])  # scanned as usual
+    with open_for_writing(fresh) as archive:
+        close_archive(archive, known={"chr1": {"a": known["chr1"]}})
+    lifted = {n: _attr(fresh, "chr1", n) for n in ("mins", "maxs", "sums", "sums_squares",
+                                                   "num_datapoints")}
+    with tables.open_file(str(fresh if fresh.is_file() else fresh / "chr1.genomedata")) as h5:
+        group = h5.get_node("/chr1") if fresh.is_file() else h5.root
+        chunks = [(sc._v_attrs.chunk_starts.tolist(), sc._v_attrs.chunk_ends.tolist())
+                  for sc in group._f_iter_nodes("Group")]
+    with tables.open_file(str(fresh if fresh.is_file() else fresh / "chr1.genomedata"),
+                          "r+") as h5:
+        (h5.get_node("/chr1") if fresh.is_file() else h5.root)._v_attrs.dirty = True
+    close_data(fresh)
+    for name, value in lifted.items():
+        np.testing.assert_allclose(_attr(fresh, "chr1", name), value, rtol=1e-12)
+    with tables.open_file(str(fresh if fresh.is_file() else fresh / "chr1.genomedata")) as h5:
+        group = h5.get_node("/chr1") if fresh.is_file() else h5.root
+        assert chunks == [(sc._v_attrs.chunk_starts.tolist(), sc._v_attrs.chunk_ends.tolist())
+                          for sc in group._f_iter_nodes("Group")]
+
+
+def test_known_statistics_carry_the_zoom_cells(tmp_path, writer_mode):
+    """A chromosome long enough for zoom levels: the cells gathered while writing (a
+    column of a multi-track write, with NaN runs) equal the cells of a full rescan."""
+    from gdxarray.writer import ArrayWriter, close_archive
+    from gdxarray.writer._common import open_for_writing
+
+    length = fmt.ZOOM_MIN_LENGTH + 234_567
+    path = _sizes_archive(tmp_path, writer_mode, sizes={"chr1": length})
+    rng = np.random.default_rng(23)
+    values = rng.normal(size=(length, 2)).astype(np.float32)
+    values[rng.random(length) < 0.3, 0] = np.nan
+    values[200_000:450_000, 0] = np.nan  # whole cells empty
+    with open_for_writing(path) as archive:
+        writer = ArrayWriter(archive, ["b", "a"], stats=True)
+        for start in range(0, length, 300_001):
+            writer.write("chr1", start, values[start:start + 300_001])
+        done = writer.finish()
+        known = {"chr1": {"b": done[0].stats["chr1"]}}  # "a" is scanned as usual
+        close_archive(archive, known=known)
+
+    def zoom_cells():
+        name = path if path.is_file() else path / "chr1.genomedata"
+        with tables.open_file(str(name)) as h5:
+            group = h5.get_node("/chr1") if path.is_file() else h5.root
+            sc = group.supercontig_0
+            return [sc._f_get_child(fmt.zoom_node_name(fmt.ZOOM_WIDTHS[0], part))[:]
+                    for part in ("cells", "range")]
+
+    lifted = zoom_cells()
+    name = path if path.is_file() else path / "chr1.genomedata"
+    with tables.open_file(str(name), "r+") as h5:
+        (h5.get_node("/chr1") if path.is_file() else h5.root)._v_attrs.dirty = True
+    close_data(path)
+    rescanned = zoom_cells()
+    np.testing.assert_array_equal(lifted[0][0], rescanned[0][0])  # counts
+    np.testing.assert_allclose(lifted[0][1:], rescanned[0][1:], rtol=1e-12)
+    np.testing.assert_array_equal(lifted[1], rescanned[1])  # min, max
+    # and the cells are numpy's over the written column
+    width = fmt.ZOOM_WIDTHS[0]
+    col = values[:, 0]
+    counts = np.add.reduceat(np.isfinite(col), np.arange(0, length, width))
+    np.testing.assert_array_equal(lifted[0][0, 1], counts)  # "b" is the archive's column 1
+
+
+def test_array_writer_writes_several_tracks_at_once(tmp_path, writer_mode):
+    from gdxarray.writer import ArrayWriter
+    from gdxarray.writer._common import open_for_writing
+
+    path = _agp_archive(tmp_path, writer_mode)
+    rng = np.random.default_rng(22)
+    values = rng.normal(size=(1900, 2)).astype(np.float32)
+    with open_for_writing(path) as archive:
+        writer = ArrayWriter(archive, ["b", "a"])
+        writer.write("chr1", 1100, values)
+        done = writer.finish()
+    assert [s.trackname for s in done] == ["b", "a"] and done[0].values == 1900
+    np.testing.assert_array_equal(_read(path, "chr1", 1)[1100:], values[:, 0])
+    np.testing.assert_array_equal(_read(path, "chr1", 0)[1100:], values[:, 1])
+    with open_for_writing(path) as archive, pytest.raises(ValueError, match="shape"):
+        ArrayWriter(archive, ["a", "b"]).write("chr1", 0, np.ones(5))

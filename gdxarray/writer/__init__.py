@@ -15,7 +15,7 @@ from __future__ import annotations
 from .bam import LoadBamSummary, load_bam, load_bam_track
 from .close import add_track_statistics, close_archive, close_data
 from .data import (
-    LoadDataSummary, WriteArraysSummary, load_data, load_track, write_arrays,
+    ArrayWriter, LoadDataSummary, WriteArraysSummary, load_data, load_track, write_arrays,
     write_track_arrays,
 )
 from .hardmask import HARDMASK_OPERATORS, hardmask_data, parse_hardmask_operator
@@ -24,7 +24,7 @@ from .seq import load_seq
 from .tracks import add_tracks, erase_data, erase_tracks, open_data
 
 __all__ = sorted([
-    "HARDMASK_OPERATORS", "LoadBamSummary", "LoadDataSummary", "add_track_statistics",
+    "ArrayWriter", "HARDMASK_OPERATORS", "LoadBamSummary", "LoadDataSummary", "add_track_statistics",
     "add_tracks", "close_archive", "close_data", "erase_data", "erase_tracks", "hardmask_data",
     "load_bam", "load_bam_track", "load_data", "load_genomedata", "load_seq",
     "load_track", "open_data", "parse_hardmask_operator", "WriteArraysSummary", "write_arrays",

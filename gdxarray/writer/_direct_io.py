@@ -35,7 +35,7 @@ from . import _undo
 from ._common import deflate
 
 from .._chunks import CHUNK_ITER, base_address, unshuffle, stored_chunks
-from .._native import BLOSC2, INFLATE_ERRORS, address, blosc2_decode, inflate
+from .._native import BLOSC2, INFLATE_ERRORS, SHUFFLE, address, blosc2_decode, inflate
 from ._blosc2 import encoder_for
 
 _ITEM = fmt.CONTINUOUS_DTYPE.itemsize
@@ -188,7 +188,12 @@ class ColumnChunks:
             return self._frames.encode(values)
         data = np.ascontiguousarray(values, dtype=fmt.CONTINUOUS_DTYPE)
         if "shuffle" in self.pipeline:
-            data = np.ascontiguousarray(data.view(np.uint8).reshape(-1, _ITEM).T)
+            if SHUFFLE is not None:  # SIMD, ~10x the transposing copy
+                out = np.empty(data.nbytes, dtype=np.uint8)
+                SHUFFLE(_ITEM, data.nbytes, address(data), address(out))
+                data = out
+            else:
+                data = np.ascontiguousarray(data.view(np.uint8).reshape(-1, _ITEM).T)
         if "deflate" in self.pipeline:
             return deflate(data.reshape(-1), self.level)
         return data.tobytes()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import format as fmt
+from .. import intervals
 from ..errors import IncompleteTrackError
 from ..store import (
     HDF5_LOCK, Archive, ChromLayout, read_dirty, read_incomplete, read_tracknames, write_index,
@@ -76,23 +77,43 @@ class _Presence:
 
 
 def _scan_supercontig(earray, ncols: int, mins, maxs, sums, sums_squares, counts,
-                      zoom=None, origin: int = 0) -> _Presence:
+                      zoom=None, origin: int = 0, skip: frozenset = frozenset(),
+                      known_runs=None) -> _Presence:
     """Accumulate one supercontig's statistics; return where any track is present.
 
     Reads whole chunks (blocks of chunks x all tracks, never a whole track);
-    chunks never written are NaN and are skipped without reading.
+    chunks never written are NaN and are skipped without reading.  Columns in
+    *skip* are not read: their statistics are known, and *known_runs* (sorted
+    disjoint ``(starts, ends)`` rows) says where they are present.
     """
     presence = _Presence()
     if earray is None or ncols == 0:
         return presence
+    scan = [col for col in range(ncols) if col not in skip]
+    has_known = known_runs is not None and len(known_runs[0]) > 0
+    if not scan:  # every column known: presence straight from the runs
+        if has_known:
+            rows = np.empty(2 * len(known_runs[0]), dtype=np.int64)
+            rows[0::2], rows[1::2] = known_runs[0], known_runs[1] - 1
+            presence.add(rows)
+        return presence
     with HDF5_LOCK:
         io = ColumnChunks(earray)
     rows = io.rows
-    per_block = max(1, _BLOCK_VALUES // (rows * ncols))
+    per_block = max(1, _BLOCK_VALUES // (rows * len(scan)))
     for k0 in range(0, io.nchunks, per_block):
         k1 = min(k0 + per_block, io.nchunks)
         present = None
-        for col in range(ncols):
+        if has_known:
+            lo, hi = k0 * rows, k1 * rows
+            i0 = int(np.searchsorted(known_runs[1], lo, side="right"))
+            i1 = int(np.searchsorted(known_runs[0], hi, side="left"))
+            if i1 > i0:
+                present = np.zeros((k1 - k0, rows), dtype=bool)
+                flat = present.reshape(-1)
+                for a, b in zip(known_runs[0][i0:i1].tolist(), known_runs[1][i0:i1].tolist()):
+                    flat[max(a, lo) - lo:min(b, hi) - lo] = True
+        for col in scan:
             with HDF5_LOCK:
                 got = [(k - k0, v) for k in io.candidates(col, k0, k1)
                        if (v := io.read(k, col)) is not None]
@@ -174,9 +195,13 @@ def _chunks(presences: list[_Presence], layout: ChromLayout) -> list[tuple[np.nd
 
 
 def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = False,
-                     zoom: bool = True) -> None:
+                     zoom: bool = True, known=None) -> None:
     """Write the statistics, chunk attributes and (with *zoom*) zoom levels of one
-    chromosome; clear dirty."""
+    chromosome; clear dirty.
+
+    *known*: trackname -> :class:`~gdxarray.writer._stats.TrackStats` of tracks
+    whose statistics (and zoom cells) a writer gathered; they are not read back.
+    """
     with HDF5_LOCK:
         group = chrom_group(layout)
         incomplete = read_incomplete(group._v_attrs)
@@ -199,14 +224,31 @@ def close_chromosome(archive: Archive, layout: ChromLayout, *, verbose: bool = F
     sums = np.zeros(ntracks)
     sums_squares = np.zeros(ntracks)
     counts = np.zeros(ntracks, dtype=np.int64)
+    # known tracks are not read back; with zoom levels to build, only those
+    # whose writer also gathered their zoom cells
+    known = {name: st for name, st in (known or {}).items()
+             if name in tracknames and (zoom is None or st.zoom is not None)}
+    skip = frozenset(tracknames.index(name) for name in known)
+    for name, st in known.items():
+        col = tracknames.index(name)
+        if zoom is not None:
+            zoom.acc[col] = st.zoom.acc[0]
+        if st.count:
+            mins[col], maxs[col] = st.min, st.max
+            sums[col], sums_squares[col], counts[col] = st.sum, st.sum_squares, st.count
     presences = []
     for i, earray in enumerate(earrays):
         ncols = 0 if earray is None else min(int(earray.shape[1]), ntracks)
+        runs = None
+        if skip:
+            parts = [st.present(i) for st in known.values()]
+            runs = intervals.merge(np.concatenate([p[0] for p in parts]),
+                                   np.concatenate([p[1] for p in parts]))
         # views: a supercontig lacking columns (never the case for archives
         # written by the tools) contributes nothing to them
         presences.append(_scan_supercontig(earray, ncols, mins[:ncols], maxs[:ncols],
                                            sums[:ncols], sums_squares[:ncols], counts[:ncols],
-                                           zoom, int(layout.sc_starts[i])))
+                                           zoom, int(layout.sc_starts[i]), skip, runs))
     chunks = _chunks(presences, layout)
     with HDF5_LOCK:
         h5 = layout.file.acquire()
@@ -255,8 +297,13 @@ def add_track_statistics(archive: Archive, name: str, trackname: str,
     return True
 
 
-def close_archive(archive: Archive, *, verbose: bool = False, zoom: bool = True) -> None:
-    """close-data on an archive opened ``r+`` (see :func:`close_data`)."""
+def close_archive(archive: Archive, *, verbose: bool = False, zoom: bool = True,
+                  known=None) -> None:
+    """close-data on an archive opened ``r+`` (see :func:`close_data`).
+
+    *known*: chromosome -> {trackname: TrackStats} gathered by a writer
+    (``WriteArraysSummary.stats``); those tracks are not read back there.
+    """
     failures: list[IncompleteTrackError] = []
     layouts = []
     for layout in iter_layouts(archive):
@@ -266,7 +313,8 @@ def close_archive(archive: Archive, *, verbose: bool = False, zoom: bool = True)
             dirty = read_dirty(group._v_attrs) or (zoom and _zoom.missing(group, layout, archive))
         if dirty:
             try:
-                close_chromosome(archive, layout, verbose=verbose, zoom=zoom)
+                close_chromosome(archive, layout, verbose=verbose, zoom=zoom,
+                                 known=(known or {}).get(layout.name))
             except IncompleteTrackError as exc:
                 failures.append(exc)
         release(archive, layout)

@@ -36,6 +36,8 @@ from .. import intervals
 from ..errors import GenomedataError, ParseError, TrackNotOpenError
 from ..store import HDF5_LOCK, Archive, ChromLayout, is_bigwig
 from ._direct_io import ColumnChunks
+from . import zoom as _zoom
+from ._stats import TrackStats
 from ._common import (
     Progress, begin_track_write, borrow, continuous_of, end_track_write, genome_tracknames,
     release, say, track_column,
@@ -164,6 +166,10 @@ class _ChromWriter:
         self.in_order = True
         self.last_end = -1
 
+    def was_empty(self) -> bool:
+        """The column held nothing on this chromosome when this writer started (known for sure)."""
+        return all(c.stored is not None and not c.stored[self.col].any() for c in self.chunks)
+
     def _split(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(supercontig, chunk index) of keys."""
         sc = np.searchsorted(self.offset, keys, side="right") - 1
@@ -275,6 +281,13 @@ class _ChromWriter:
             key = base + k
             buf = self.buffers.get(key)
             if buf is None:
+                if (self.in_order and pos == chunk_start and hi == chunk_start + rows
+                        and hi < end):
+                    # a whole chunk that the flush below writes before this returns:
+                    # the caller's values themselves, no copy
+                    self.buffers[key] = values[pos - start:hi - start]
+                    pos, k = hi, k + 1
+                    continue
                 if pos == chunk_start and hi == min(chunk_start + rows, nrows):
                     buf = np.full(rows, np.nan, dtype=fmt.CONTINUOUS_DTYPE)  # fully covered
                 else:
@@ -302,7 +315,13 @@ class _ChromWriter:
         with HDF5_LOCK:
             if all(self.chunks[i].direct for i in set(sc.tolist())):
                 for key, i, c in zip(keys, sc.tolist(), chunk.tolist()):
-                    self.chunks[i].write(c, self.col, self.buffers[key])
+                    buf = self.buffers[key]
+                    io = self.chunks[i]
+                    # an all-NaN chunk never stored reads back as NaN already: no write
+                    if (io.stored is not None and not io.stored[self.col, c]
+                            and np.isnan(buf[0]) and np.isnan(buf).all()):
+                        continue
+                    io.write(c, self.col, buf)
             else:  # one slicing call per run of consecutive chunks
                 breaks = np.flatnonzero((np.diff(key_array) != 1) | (np.diff(sc) != 0)) + 1
                 for run in np.split(np.arange(len(keys)), breaks):
@@ -648,53 +667,151 @@ class WriteArraysSummary:
     chromosomes: list[str] = field(default_factory=list)  #: chromosomes written to
     values: int = 0  #: values written (inside supercontigs)
     dropped: int = 0  #: non-NaN values in assembly gaps, not stored (``in_gaps="drop"``)
+    #: with ``stats=True``: chromosome -> the track's close-data statistics there,
+    #: for each chromosome where they are exact (the track held nothing there
+    #: before and no piece overlapped another); pass them to ``close_archive(known=)``
+    stats: dict[str, TrackStats] = field(default_factory=dict)
+
+
+class ArrayWriter:
+    """Write dense values into one or more opened tracks, piece by piece.
+
+    The engine of :func:`write_arrays`, for writers that produce several tracks
+    at once (a lifted archive, combined tracks): ``write(chrom, start,
+    values)`` takes a ``(n, len(tracknames))`` array (or ``(n,)`` for one
+    track); chromosomes are switched for all tracks together.  ``finish()``
+    returns one :class:`WriteArraysSummary` per track; after an exception call
+    ``abort()`` (the touched chromosomes keep the tracks marked incomplete).
+
+    With ``stats=True`` each summary's ``stats`` holds the close-data
+    statistics gathered from the values as they were stored (see
+    :mod:`gdxarray.writer._stats`), so :func:`close_archive` need not reread
+    the tracks.
+    """
+
+    def __init__(self, archive: Archive, tracknames, *, in_gaps: str = "error",
+                 verbose: bool = False, stats: bool = False) -> None:
+        if in_gaps not in ("error", "drop"):
+            raise ValueError(f"in_gaps must be 'error' or 'drop', not {in_gaps!r}")
+        self.tracknames = [tracknames] if isinstance(tracknames, str) else list(tracknames)
+        known = genome_tracknames(archive)
+        for name in self.tracknames:
+            if name not in known:
+                raise TrackNotOpenError(
+                    f"{archive.path}: track {name!r} is not open; create it first with "
+                    f"genomedata-open-data {archive.path} --tracknames {name}")
+        self.archive = archive
+        self.in_gaps = in_gaps
+        self.record = stats
+        self.summaries = [WriteArraysSummary(name) for name in self.tracknames]
+        self.loaders = [_Loader(archive, name, None, False, verbose and i == 0)
+                        for i, name in enumerate(self.tracknames)]
+        self.chrom: str | None = None
+        self.writers: list[_ChromWriter] = []
+        self.stats: list[TrackStats | None] = []
+        self.visited: set[str] = set()
+
+    def _switch(self, chrom: str) -> None:
+        if chrom == self.chrom:
+            return
+        self._leave()
+        if not self.archive.has_chrom(chrom):
+            raise GenomedataError(f"{self.archive.path}: no chromosome {chrom!r} to write "
+                                  f"track(s) {', '.join(self.tracknames)} into")
+        layout = self.archive.chrom(chrom)
+        say(self.loaders[0].verbose, f"  {chrom}")
+        self.writers = [_ChromWriter(loader, layout) for loader in self.loaders]
+        for loader, writer in zip(self.loaders, self.writers):
+            loader.current = writer
+        revisit = chrom in self.visited
+        self.visited.add(chrom)
+        self.stats = [TrackStats(len(layout.sc_names), _zoom.builder_for(layout, 1),
+                                 layout.sc_starts)
+                      if self.record and not revisit and w.was_empty() else None
+                      for w in self.writers]
+        self.chrom = chrom
+
+    def _leave(self) -> None:
+        if self.chrom is None:
+            return
+        for writer, loader in zip(self.writers, self.loaders):
+            writer.flush()
+            loader._settle(writer)
+            loader.current = None
+        for summary, st in zip(self.summaries, self.stats):
+            if st is not None:
+                summary.stats[self.chrom] = st
+            else:
+                summary.stats.pop(self.chrom, None)  # a revisit spoils what the first visit saw
+        release(self.archive, self.writers[0].layout)
+        self.chrom, self.writers, self.stats = None, [], []
+
+    def write(self, chrom: str, start: int, values) -> None:
+        """Write ``values`` (``(n,)`` or ``(n, ntracks)``) over ``[start, start + n)`` of *chrom*."""
+        values = np.asarray(values, dtype=fmt.CONTINUOUS_DTYPE)
+        ntracks = len(self.tracknames)
+        if values.ndim == 1 and ntracks == 1:
+            values = values[:, None]
+        if values.ndim != 2 or values.shape[1] != ntracks:
+            raise ValueError(f"values of shape {values.shape} for {ntracks} track(s)")
+        start = int(start)
+        end = start + len(values)
+        if not len(values):
+            return
+        self._switch(chrom)
+        layout = self.writers[0].layout
+        if start < 0 or end > layout.end:
+            raise GenomedataError(
+                f"{self.archive.path}: values for {_where(chrom, start, end)} lie outside "
+                f"{chrom} [0, {layout.end})")
+        for j, writer in enumerate(self.writers):
+            if start < writer.last_end:
+                writer.in_order = False
+                self.stats[j] = None  # overlapping pieces: the later wins, the sums would not
+            writer.last_end = max(writer.last_end, end)
+        for j, (writer, summary) in enumerate(zip(self.writers, self.summaries)):
+            column = values[:, j]
+            st = self.stats[j]
+            pos = start  # first base not yet accounted for (gaps between supercontigs)
+            for k in layout.overlapping(start, end):
+                sc0 = int(layout.sc_starts[k])
+                lo, hi = max(start, sc0), min(end, int(layout.sc_ends[k]))
+                summary.dropped += _gap_values(column[pos - start:lo - start], chrom, pos,
+                                               self.in_gaps, self.archive)
+                part = column[lo - start:hi - start]
+                writer.paint_run(k, lo - sc0, part)
+                if st is not None:
+                    st.add(k, lo - sc0, part)
+                summary.values += hi - lo
+                pos = hi
+            summary.dropped += _gap_values(column[pos - start:], chrom, pos, self.in_gaps,
+                                           self.archive)
+
+    def finish(self) -> list[WriteArraysSummary]:
+        self._leave()
+        for loader, summary in zip(self.loaders, self.summaries):
+            summary.chromosomes = loader.finish().chromosomes
+        return self.summaries
+
+    def abort(self) -> None:
+        for writer in self.writers:
+            writer.discard()
+        for loader in self.loaders:
+            loader.abort()  # the marks stay: the write did not complete
+        self.chrom, self.writers, self.stats = None, [], []
 
 
 def write_track_arrays(archive: Archive, trackname: str, pieces, *, in_gaps: str = "error",
-                       verbose: bool = False) -> WriteArraysSummary:
+                       verbose: bool = False, stats: bool = False) -> WriteArraysSummary:
     """:func:`write_arrays` into an archive opened ``r+``."""
-    if in_gaps not in ("error", "drop"):
-        raise ValueError(f"in_gaps must be 'error' or 'drop', not {in_gaps!r}")
-    if trackname not in genome_tracknames(archive):
-        raise TrackNotOpenError(
-            f"{archive.path}: track {trackname!r} is not open; create it first with "
-            f"genomedata-open-data {archive.path} --tracknames {trackname}")
-    summary = WriteArraysSummary(trackname)
-    loader = _Loader(archive, trackname, None, False, verbose)
+    writer = ArrayWriter(archive, [trackname], in_gaps=in_gaps, verbose=verbose, stats=stats)
     try:
         for chrom, start, values in pieces:
-            values = np.asarray(values, dtype=fmt.CONTINUOUS_DTYPE).reshape(-1)
-            start = int(start)
-            end = start + len(values)
-            if not len(values):
-                continue
-            if not archive.has_chrom(chrom):
-                raise GenomedataError(f"{archive.path}: no chromosome {chrom!r} to write "
-                                      f"track {trackname!r} into")
-            writer = loader._switch(chrom)
-            layout = writer.layout
-            if start < 0 or end > layout.end:
-                raise GenomedataError(
-                    f"{archive.path}: values for {_where(chrom, start, end)} lie outside "
-                    f"{chrom} [0, {layout.end})")
-            if start < writer.last_end:
-                writer.in_order = False
-            writer.last_end = max(writer.last_end, end)
-            pos = start  # first base not yet accounted for (gaps between supercontigs)
-            for k in layout.overlapping(start, end):
-                lo, hi = max(start, int(layout.sc_starts[k])), min(end, int(layout.sc_ends[k]))
-                summary.dropped += _gap_values(values[pos - start:lo - start], chrom, pos,
-                                               in_gaps, archive)
-                writer.paint_run(k, lo - int(layout.sc_starts[k]), values[lo - start:hi - start])
-                summary.values += hi - lo
-                pos = hi
-            summary.dropped += _gap_values(values[pos - start:], chrom, pos, in_gaps, archive)
-        done = loader.finish()
+            writer.write(chrom, start, np.asarray(values, dtype=fmt.CONTINUOUS_DTYPE).reshape(-1))
+        return writer.finish()[0]
     except BaseException:
-        loader.abort()
+        writer.abort()
         raise
-    summary.chromosomes = done.chromosomes
-    return summary
 
 
 def _gap_values(values: np.ndarray, chrom: str, start: int, in_gaps: str, archive) -> int:
@@ -711,7 +828,7 @@ def _gap_values(values: np.ndarray, chrom: str, start: int, in_gaps: str, archiv
 
 
 def write_arrays(gdfilename, trackname: str, pieces, *, in_gaps: str = "error",
-                 verbose: bool = False) -> WriteArraysSummary:
+                 verbose: bool = False, stats: bool = False) -> WriteArraysSummary:
     """Write dense per-base values into an opened track, chunk by chunk.
 
     The array counterpart of :func:`load_data`, for values computed in Python
@@ -727,6 +844,9 @@ def write_arrays(gdfilename, trackname: str, pieces, *, in_gaps: str = "error",
         the later one wins, as with numpy assignment.
     in_gaps : ``"error"`` (default): a non-NaN value between supercontigs is a
         GenomedataError; ``"drop"``: such values are skipped and counted.
+    stats : also gather close-data's statistics from the values as they are
+        stored (``summary.stats``; exact chromosomes only), for
+        ``close_archive(archive, known=...)``.
 
     Returns
     -------
@@ -738,9 +858,12 @@ def write_arrays(gdfilename, trackname: str, pieces, *, in_gaps: str = "error",
     written; the chromosomes are left dirty (run :func:`close_data`).
     """
     with borrow(gdfilename) as archive:
-        return write_track_arrays(archive, trackname, pieces, in_gaps=in_gaps, verbose=verbose)
+        return write_track_arrays(archive, trackname, pieces, in_gaps=in_gaps, verbose=verbose,
+                                  stats=stats)
+
 
 __all__ = [
+    "ArrayWriter",
     "Coverage",
     "LoadDataSummary",
     "Mask",
