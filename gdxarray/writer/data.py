@@ -49,6 +49,11 @@ from ._common import (
 STAGE_VALUES = 1 << 20
 #: Unsorted input flushes everything once its buffers exceed this.
 MAX_BUFFER_BYTES = 512 << 20
+#: Lines shuffled across chromosomes: validated pieces of the chromosomes other
+#: than the current one wait here (~28 bytes a line) until this much is held,
+#: then each chromosome is written in one visit, so a chromosome is rewritten a
+#: few times per load instead of at every switch.
+MAX_PENDING_BYTES = 64 << 20
 
 
 class Coverage:
@@ -348,6 +353,13 @@ class _Loader:
         self.touched: list[str] = []
         self.skipped: Counter = Counter()
         self.lines = 0
+        # chromosome interleaving: once a chromosome comes back after another,
+        # pieces of non-current chromosomes are held in `pending` (file order)
+        self.seen: set[str] = set()  # chromosomes left for another
+        self.last_chrom: str | None = None
+        self.interleaved = False
+        self.pending: dict[str, list[tuple]] = {}
+        self.pending_bytes = 0
 
     # state ---------------------------------------------------------------------
     def before_write(self, writer: _ChromWriter) -> None:
@@ -377,6 +389,46 @@ class _Loader:
         self.current = _ChromWriter(self, self.archive.chrom(name))
         return self.current
 
+    def _emit(self, chrom: str, piece: tuple) -> None:
+        """Paint a validated piece into its chromosome."""
+        self._apply(self._switch(chrom), piece)
+
+    def _drain(self) -> None:
+        """Load every held block, one visit per chromosome (the current one first).
+
+        A chromosome's held blocks are validated and painted as one block; if
+        that fails they are replayed one by one, so the error is the one the
+        line-by-line load gives (same line, same message)."""
+        pending, self.pending, self.pending_bytes = self.pending, {}, 0
+        names = list(pending)
+        if self.current is not None and self.current.name in pending:
+            names.remove(self.current.name)
+            names.insert(0, self.current.name)
+        for name in names:
+            blocks = pending[name]
+            if len(blocks) == 1:
+                self._add(name, *blocks[0])
+                continue
+            joined = [np.concatenate([b[k] for b in blocks]) for k in range(1, 5)]
+            try:
+                self._add(name, blocks[0][0], *joined, check_only=True)
+            except ParseError:
+                for block in blocks:
+                    self._add(name, *block)
+                raise AssertionError("held blocks failed together but not one by one")
+            self._add(name, blocks[0][0], *joined)
+
+    @staticmethod
+    def _apply(writer: _ChromWriter, piece: tuple) -> None:
+        kind, first_start, last_end, in_order = piece[0], piece[-3], piece[-2], piece[-1]
+        if not in_order or first_start < writer.last_end:
+            writer.in_order = False
+        writer.last_end = max(writer.last_end, last_end)
+        if kind == "run":
+            writer.paint_run(*piece[1:4])
+        else:
+            writer.paint(*piece[1:5])
+
     # one block -------------------------------------------------------------------
     def add(self, block) -> None:
         chrom = block.chrom
@@ -396,11 +448,29 @@ class _Loader:
                 f"chromosome {chrom!r} is not in the archive {self.archive.path} (such lines "
                 "are an error with --strict-chromosomes / strict_chromosomes=True; without it "
                 "they are skipped)", source=block.source, line=int(lines[0]))
-        writer = self._switch(chrom)
-        layout = writer.layout
+        if self.last_chrom is not None and chrom != self.last_chrom:
+            if not self.interleaved and chrom in self.seen:
+                self.interleaved = True  # a chromosome came back: hold blocks from now on
+            self.seen.add(self.last_chrom)
+        self.last_chrom = chrom
+        if not self.interleaved:
+            self._switch(chrom)  # the previous chromosome is written before this is checked
+            self._add(chrom, block.source, starts, ends, values, lines)
+            return
+        # copies: a held view would pin the parser's whole buffer
+        held = (block.source, starts.copy(), ends.copy(), values.copy(), lines.copy())
+        self.pending.setdefault(chrom, []).append(held)
+        self.pending_bytes += sum(a.nbytes for a in held[1:])
+        if self.pending_bytes > MAX_PENDING_BYTES:
+            self._drain()
+
+    def _add(self, chrom: str, source, starts: np.ndarray, ends: np.ndarray, values: np.ndarray,
+             lines: np.ndarray, check_only: bool = False) -> None:
+        """Validate one block of a known chromosome and paint it (or only validate)."""
+        layout = self.archive.chrom(chrom)
 
         def fail(i: int, problem: str) -> ParseError:
-            return ParseError(problem, source=block.source, line=int(lines[i]))
+            return ParseError(problem, source=source, line=int(lines[i]))
 
         bad = np.flatnonzero((starts < 0) | (ends <= starts))
         if len(bad):
@@ -433,16 +503,15 @@ class _Loader:
             i = j if order is None else int(order[j])
             raise fail(i, f"interval {_where(chrom, starts[i], ends[i])} overlaps data loaded "
                           f"earlier at {_where(chrom, run_start, run_end)}")
-        if not in_order or s_sorted[0] < writer.last_end:
-            writer.in_order = False
-        writer.last_end = max(writer.last_end, int(e_sorted[-1]))
+        order_info = (int(s_sorted[0]), int(e_sorted[-1]), in_order)
 
         # the mask keeps only what lies inside its regions
         if self.mask is not None:
             owner, starts, ends = self.mask.clip(chrom, starts, ends)
             values, lines = values[owner], lines[owner]
             if not len(starts):
-                coverage.add(s_sorted, e_sorted)
+                if not check_only:
+                    coverage.add(s_sorted, e_sorted)
                 return
 
         # a dense run inside one supercontig (fixedStep, step = span = 1): the
@@ -455,8 +524,10 @@ class _Loader:
             s0, e0 = int(starts[0]), int(ends[-1])
             k = int(np.searchsorted(sc_ends, s0, side="right"))
             if k < len(sc_starts) and int(sc_starts[k]) <= s0 and e0 <= int(sc_ends[k]):
+                if check_only:
+                    return
                 coverage.add(s_sorted, e_sorted)
-                writer.paint_run(k, s0 - int(sc_starts[k]), values)
+                self._emit(chrom, ("run", k, s0 - int(sc_starts[k]), values, *order_info))
                 return
 
         # supercontigs: non-NaN data must lie inside one; NaN is clipped to them
@@ -487,11 +558,14 @@ class _Loader:
             sc = np.searchsorted(sc_ends, starts, side="right")
         else:
             sc = lo
+        if check_only:
+            return
         coverage.add(s_sorted, e_sorted)
         base = sc_starts[sc]
-        writer.paint(sc, starts - base, ends - base, values)
+        self._emit(chrom, ("paint", sc, starts - base, ends - base, values, *order_info))
 
     def finish(self) -> LoadDataSummary:
+        self._drain()
         if self.current is not None:
             self.current.flush()
             self._settle(self.current)
@@ -506,6 +580,7 @@ class _Loader:
                                dict(sorted(self.skipped.items())))
 
     def abort(self) -> None:
+        self.pending, self.pending_bytes = {}, 0
         if self.current is not None:
             self.current.discard()
             try:
