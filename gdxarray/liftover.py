@@ -442,10 +442,9 @@ def liftover_tracks(source, target, chainfile, tracks: Sequence[str] | None = No
                                        "(erase it first with genomedata-erase-data)")
             summary = LiftoverSummary(list(wanted))
             summary.missing_source = [n for n in lo.source_names if n not in src_sizes]
-            add_tracks(archive, wanted, verbose=verbose)
             # incomplete everywhere until every chromosome is lifted (the writer alone
             # would mark only the chromosomes it had reached)
-            _mark_incomplete(archive, wanted, True)
+            add_tracks(archive, wanted, verbose=verbose, incomplete=True)
             writer = ArrayWriter(archive, wanted, in_gaps="drop", verbose=verbose, stats=close)
             try:
                 _lift(lo, src, writer, cols, swap, src_sizes, tgt_sizes, summary)
@@ -453,7 +452,7 @@ def liftover_tracks(source, target, chainfile, tracks: Sequence[str] | None = No
             except BaseException:
                 writer.abort()
                 raise
-            _mark_incomplete(archive, wanted, False)
+            _clear_incomplete(archive, wanted)
             summary.dropped = sum(s.dropped for s in done)
             if close:
                 known: dict[str, dict] = {}
@@ -466,18 +465,15 @@ def liftover_tracks(source, target, chainfile, tracks: Sequence[str] | None = No
     return summary
 
 
-def _mark_incomplete(archive, tracks: list[str], value: bool) -> None:
+def _clear_incomplete(archive, tracks: list[str]) -> None:
     from .store import HDF5_LOCK
-    from .writer._common import (
-        chrom_group, clear_incomplete, iter_layouts, mark_incomplete, release, set_dirty,
-    )
+    from .writer._common import chrom_group, clear_incomplete, iter_layouts, release
 
     for layout in iter_layouts(archive):
         with HDF5_LOCK:
             group = chrom_group(layout)
-            set_dirty(group, True)
             for name in tracks:
-                (mark_incomplete if value else clear_incomplete)(group, name)
+                clear_incomplete(group, name)
         release(archive, layout)
 
 
@@ -500,58 +496,83 @@ def _lift(lo: Liftover, src, writer, cols: np.ndarray, swap: np.ndarray,
     from ._read import empty
 
     window = empty((WINDOW, ntracks), fmt.CONTINUOUS_DTYPE, order="F")
-    pool = empty((2 * WINDOW, ntracks), fmt.CONTINUOUS_DTYPE)
-    for ti, tname in enumerate(lo.target_names):
-        rows = order[splits[ti]:splits[ti + 1]]
-        if not len(rows):
-            continue
-        if tname not in tgt_sizes:
-            summary.missing_target[tname] = int(length[rows].sum())
-            continue
-        # paint order: worst first, so the best chain's base is the one left
-        rows = rows[np.lexsort((-chain[rows], score[rows]))]
-        a_all, b_all = t0[rows], t1[rows]
-        size = tgt_sizes[tname]
-        wrote = False
-        for w0 in range(0, size, WINDOW):
-            w1 = min(size, w0 + WINDOW)
-            here = rows[(a_all < w1) & (b_all > w0)]
-            if not len(here):
+    pools = [empty((2 * WINDOW, ntracks), fmt.CONTINUOUS_DTYPE) for _ in range(2)]
+
+    def windows():
+        """(target chrom, window start, pieces) of every window a block reaches, in
+        write order: the pieces' target ranges a-b, reverse flags and source ranges."""
+        for ti, tname in enumerate(lo.target_names):
+            rows = order[splits[ti]:splits[ti + 1]]
+            if not len(rows):
                 continue
-            a = np.maximum(t0[here], w0)
-            b = np.minimum(t1[here], w1)
-            r = rev[here]
-            # source range of each clipped piece (reverse pieces run backwards)
-            sa = np.where(r, s0[here] + (t1[here] - b), s0[here] + (a - t0[here]))
-            sb = sa + (b - a)
-            reads = _read_spans(src, lo.source_names, s_idx[here], sa, sb, cols, ncols_src,
-                                pool)
-            # only the span the pieces reach is held; NaN only where no piece lands.  The
-            # buffer is reused: the writer copies (or writes) what it keeps before returning
-            lo_w, hi_w = int(a.min()), int(b.max())
-            out = window[:hi_w - lo_w]
-            ua, ub = _runs(a - lo_w, b - lo_w, 1)
-            out[:int(ua[0])] = np.nan
-            for x, y in zip(ub[:-1].tolist(), ua[1:].tolist()):
-                out[x:y] = np.nan
-            for pa, pb, key, off, reverse in zip((a - lo_w).tolist(), (b - lo_w).tolist(),
-                                                 reads[0], reads[1], r.tolist()):
-                block = reads[2][key][off:off + pb - pa]
-                if reverse:
-                    block = block[::-1]
-                    if has_swap:
-                        block = block[:, swap]
-                out[pa:pb] = block
-            # runs of target bases reached; gaps shorter than a chunk are written as NaN
-            ra, rb = _runs(ua, ub, fmt.CONTINUOUS_CHUNK_SHAPE[0])
-            for x, y in zip(ra.tolist(), rb.tolist()):
-                writer.write(tname, lo_w + x, out[x:y])
-            reached, twice = _coverage(a, b)
-            summary.bases += reached
-            summary.overlapped += twice
-            wrote = True
-        if wrote:
-            summary.chromosomes.append(tname)
+            if tname not in tgt_sizes:
+                summary.missing_target[tname] = int(length[rows].sum())
+                continue
+            # paint order: worst first, so the best chain's base is the one left
+            rows = rows[np.lexsort((-chain[rows], score[rows]))]
+            a_all, b_all = t0[rows], t1[rows]
+            size = tgt_sizes[tname]
+            for w0 in range(0, size, WINDOW):
+                w1 = min(size, w0 + WINDOW)
+                here = rows[(a_all < w1) & (b_all > w0)]
+                if not len(here):
+                    continue
+                a = np.maximum(t0[here], w0)
+                b = np.minimum(t1[here], w1)
+                r = rev[here]
+                # source range of each clipped piece (reverse pieces run backwards)
+                sa = np.where(r, s0[here] + (t1[here] - b), s0[here] + (a - t0[here]))
+                yield tname, a, b, r, s_idx[here], sa, sa + (b - a)
+
+    def fetch(job, pool):
+        return _read_spans(src, lo.source_names, job[4], job[5], job[6], cols, ncols_src, pool)
+
+    # the next window's source is read (and inflated, outside the GIL) while this
+    # one is painted and written
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = windows()
+    with ThreadPoolExecutor(1, thread_name_prefix="gdxarray-lift") as reader:
+        job = next(jobs, None)
+        pending = reader.submit(fetch, job, pools[0]) if job is not None else None
+        k = 0
+        while job is not None:
+            reads = pending.result()
+            nxt = next(jobs, None)
+            k += 1
+            pending = reader.submit(fetch, nxt, pools[k % 2]) if nxt is not None else None
+            _paint(job, reads, window, writer, has_swap, swap, summary)
+            job = nxt
+
+
+def _paint(job, reads, window, writer, has_swap, swap, summary) -> None:
+    """Paint one window's pieces from their source *reads* and write what they reach."""
+    tname, a, b, r = job[:4]
+    # only the span the pieces reach is held; NaN only where no piece lands.  The
+    # buffer is reused: the writer copies (or writes) what it keeps before returning
+    lo_w, hi_w = int(a.min()), int(b.max())
+    out = window[:hi_w - lo_w]
+    ua, ub = _runs(a - lo_w, b - lo_w, 1)
+    out[:int(ua[0])] = np.nan
+    for x, y in zip(ub[:-1].tolist(), ua[1:].tolist()):
+        out[x:y] = np.nan
+    for pa, pb, key, off, reverse in zip((a - lo_w).tolist(), (b - lo_w).tolist(),
+                                         reads[0], reads[1], r.tolist()):
+        block = reads[2][key][off:off + pb - pa]
+        if reverse:
+            block = block[::-1]
+            if has_swap:
+                block = block[:, swap]
+        out[pa:pb] = block
+    # runs of target bases reached; gaps shorter than a chunk are written as NaN
+    ra, rb = _runs(ua, ub, fmt.CONTINUOUS_CHUNK_SHAPE[0])
+    for x, y in zip(ra.tolist(), rb.tolist()):
+        writer.write(tname, lo_w + x, out[x:y])
+    reached, twice = _coverage(a, b)
+    summary.bases += reached
+    summary.overlapped += twice
+    if not summary.chromosomes or summary.chromosomes[-1] != tname:
+        summary.chromosomes.append(tname)
 
 
 def _runs(a: np.ndarray, b: np.ndarray, gap: int) -> tuple[np.ndarray, np.ndarray]:

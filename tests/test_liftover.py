@@ -125,6 +125,55 @@ def test_read_chains_plain_or_gzip(tmp_path, gz):
     assert chains.lines.tolist() == [2, 7, 11, 14, 17, 20]
 
 
+def _same_chainsets(a, b):
+    import dataclasses
+
+    for field in dataclasses.fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y), field.name
+        else:
+            assert x == y, field.name
+
+
+TWELVE = "\n".join(line.rsplit(" ", 1)[0] if line.startswith("chain") else line
+                    for line in CHAIN.splitlines()) + "\n"
+
+
+@pytest.mark.parametrize("text, fast", [
+    (CHAIN, True),
+    (CHAIN.replace("\n", "\r\n"), True),      # CRLF
+    (CHAIN.rstrip("\n"), True),                # no newline at the end
+    (CHAIN + "\n\n# trailing comment\n", True),
+    (TWELVE, True),                             # headers without the id field
+    (CHAIN.replace("30\t5\t10", "  30 5 10"), False),  # leading spaces: careful reading
+    (CHAIN.replace("chain 1000", "chain +1000"), False),
+])
+def test_fast_chain_reading_equals_the_line_reading(text, fast):
+    """The array reading gives exactly what the line-by-line one gives, and leaves
+    files with unusual (but valid) forms to it."""
+    from gdxarray.parsers.chain import _read_fast, _read_lines
+
+    data = text.encode()
+    careful = _read_lines(data, "x.chain")
+    quick = _read_fast(data, "x.chain")
+    assert (quick is not None) == fast
+    if quick is not None:
+        _same_chainsets(quick, careful)
+    _same_chainsets(read_chains(__import__("io").BytesIO(data), name="x.chain"), careful)
+
+
+def test_fast_chain_reading_of_ucscs_hg38_chain(realdata):
+    from gdxarray.parsers._io import open_input, read_all
+    from gdxarray.parsers.chain import _read_fast, _read_lines
+
+    with open_input(realdata / "pyliftover" / "hg38ToHg19.over.chain.gz") as (reader, shown):
+        text = read_all(reader)
+    quick = _read_fast(text, shown)
+    assert quick is not None and len(quick.score) > 25_000
+    _same_chainsets(quick, _read_lines(text, shown))
+
+
 @pytest.mark.parametrize("text, line, words", [
     ("chain 1 a 10 + 0 5 b 10 + 0 5\n5 1\n", 2, "3 fields"),
     ("chain 1 a 10 + 0 5 b 10 + 0 5\nx\n", 2, "not an integer"),

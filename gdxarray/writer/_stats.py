@@ -21,6 +21,7 @@ import threading
 
 import numpy as np
 
+from .. import _kernels
 from ..intervals import merge
 
 #: Values converted to float64 at a time (a 2 MiB buffer per thread, in cache).
@@ -61,6 +62,19 @@ class TrackStats:
             return
         if self.zoom is not None:
             self.zoom.add(0, int(self.sc_starts[sc]) + rel_start, values)
+        if _kernels.KERNEL is not None:
+            # one pass in C gives the five numbers; the finite mask only when some are not
+            count, total, squares, low, high = _kernels.reduce_array(
+                np.ascontiguousarray(values, dtype=np.float32)).tolist()
+            count = int(count)
+            if count == len(values):
+                self.runs[sc].append((np.array([rel_start], np.int64),
+                                      np.array([rel_start + len(values)], np.int64)))
+            elif count:
+                self._runs(sc, rel_start, np.isfinite(values))
+            if count:
+                self._account(count, total, squares, low, high)
+            return
         finite = np.isfinite(values)
         if bool(finite.all()):  # the common case: no compaction, one run
             kept = values
@@ -70,14 +84,7 @@ class TrackStats:
             kept = values[finite]
             if not len(kept):
                 return
-            edges = np.flatnonzero(finite[1:] != finite[:-1]) + 1
-            bounds = np.concatenate(([0], edges, [len(values)]))
-            first = 0 if finite[0] else 1
-            self.runs[sc].append((bounds[first:-1:2] + rel_start,
-                                  bounds[first + 1::2] + rel_start))
-        self.count += len(kept)
-        self.min = min(self.min, float(kept.min()))
-        self.max = max(self.max, float(kept.max()))
+            self._runs(sc, rel_start, finite)
         # float64 sums through a small reused buffer: no array as long as the data
         # (its page faults) and no BLAS dot (5x slower here than two passes in cache)
         scratch = _scratch()
@@ -88,6 +95,19 @@ class TrackStats:
             total += float(part.sum())
             np.multiply(part, part, out=part)
             squares += float(part.sum())
+        self._account(len(kept), total, squares, float(kept.min()), float(kept.max()))
+
+    def _runs(self, sc: int, rel_start: int, finite: np.ndarray) -> None:
+        edges = np.flatnonzero(finite[1:] != finite[:-1]) + 1
+        bounds = np.concatenate(([0], edges, [len(finite)]))
+        first = 0 if finite[0] else 1
+        self.runs[sc].append((bounds[first:-1:2] + rel_start, bounds[first + 1::2] + rel_start))
+
+    def _account(self, count: int, total: float, squares: float, low: float,
+                 high: float) -> None:
+        self.count += count
+        self.min = min(self.min, low)
+        self.max = max(self.max, high)
         self.sum += total
         self.sum_squares += squares
 

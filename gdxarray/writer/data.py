@@ -35,7 +35,7 @@ from .. import format as fmt
 from .. import intervals
 from ..errors import GenomedataError, ParseError, TrackNotOpenError
 from ..store import HDF5_LOCK, Archive, ChromLayout, is_bigwig
-from ._direct_io import ColumnChunks
+from ._direct_io import ColumnChunks, encode_chunks
 from . import zoom as _zoom
 from ._stats import TrackStats
 from ._common import (
@@ -317,17 +317,24 @@ class _ChromWriter:
         self.loader.before_write(self)
         key_array = np.asarray(keys, dtype=np.int64)
         sc, chunk = self._split(key_array)
-        with HDF5_LOCK:
-            if all(self.chunks[i].direct for i in set(sc.tolist())):
-                for key, i, c in zip(keys, sc.tolist(), chunk.tolist()):
-                    buf = self.buffers[key]
-                    io = self.chunks[i]
-                    # an all-NaN chunk never stored reads back as NaN already: no write
-                    if (io.stored is not None and not io.stored[self.col, c]
-                            and np.isnan(buf[0]) and np.isnan(buf).all()):
-                        continue
-                    io.write(c, self.col, buf)
-            else:  # one slicing call per run of consecutive chunks
+        if all(self.chunks[i].direct for i in set(sc.tolist())):
+            todo = []
+            for key, i, c in zip(keys, sc.tolist(), chunk.tolist()):
+                buf = self.buffers[key]
+                io = self.chunks[i]
+                # an all-NaN chunk never stored reads back as NaN already: no write
+                if (io.stored is not None and not io.stored[self.col, c]
+                        and np.isnan(buf[0]) and np.isnan(buf).all()):
+                    continue
+                todo.append((io, c, buf))
+            # encoded together (in threads when many, and without the HDF5 lock: a
+            # reader in another thread goes on meanwhile), then stored in order
+            blobs = encode_chunks([(io, buf) for io, _, buf in todo])
+            with HDF5_LOCK:
+                for (io, c, _), blob in zip(todo, blobs):
+                    io.write_encoded(c, self.col, blob)
+        else:
+            with HDF5_LOCK:  # one slicing call per run of consecutive chunks
                 breaks = np.flatnonzero((np.diff(key_array) != 1) | (np.diff(sc) != 0)) + 1
                 for run in np.split(np.arange(len(keys)), breaks):
                     first = int(run[0])

@@ -16,11 +16,11 @@ import tables
 
 from .. import format as fmt
 from ..errors import GenomedataError, TrackExistsError
-from ..store import HDF5_LOCK, Archive, read_tracknames
+from ..store import HDF5_LOCK, Archive, read_incomplete, read_tracknames
 from ._direct_io import ColumnChunks
 from ._common import (
     begin_track_write, borrow, chrom_group, continuous_of, end_track_write, iter_layouts,
-    release, say, set_dirty, track_column,
+    release, say, set_dirty, set_incomplete, track_column,
 )
 
 
@@ -96,8 +96,12 @@ def _track_filters(archive: Archive, layouts, compression: str | None):
 
 def add_tracks(archive: Archive, tracknames: Iterable[str], *,
                chunk_size: int = fmt.CONTINUOUS_CHUNK_SHAPE[0], verbose: bool = False,
-               compression: str | None = None) -> None:
-    """Append *tracknames* (all NaN) to an archive opened ``r+``.  See :func:`open_data`."""
+               compression: str | None = None, incomplete: bool = False) -> None:
+    """Append *tracknames* (all NaN) to an archive opened ``r+``.  See :func:`open_data`.
+
+    *incomplete*: also mark them incomplete on every chromosome, in the same visit
+    (a writer that fills them chromosome by chromosome clears the marks when done).
+    """
     names = _names_list(tracknames)
     chunk_size = int(chunk_size)
     if chunk_size < 1:
@@ -126,6 +130,8 @@ def add_tracks(archive: Archive, tracknames: Iterable[str], *,
             h5 = layout.file.acquire()
             group = chrom_group(layout)
             set_dirty(group, True)
+            if incomplete:
+                set_incomplete(group, read_incomplete(group._v_attrs) + names)
             for i in range(len(layout.sc_names)):
                 earray = continuous_of(layout, i)
                 if earray is None:
