@@ -163,6 +163,35 @@ def test_fast_chain_reading_equals_the_line_reading(text, fast):
     _same_chainsets(read_chains(__import__("io").BytesIO(data), name="x.chain"), careful)
 
 
+def test_fast_chain_reading_never_accepts_what_the_line_reading_refuses():
+    """Random byte edits of a chain file: where the array reading answers at all, the
+    line reading accepts the file too and gives the same arrays."""
+    import random
+
+    from gdxarray.parsers.chain import _read_fast, _read_lines
+
+    rng = random.Random(2026)
+    alphabet = b" \t\r\n0123456789-+#cx\x0b\x00ab"
+    answered = 0
+    for _ in range(1500):
+        data = bytearray(CHAIN.encode())
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(data))
+            op = rng.random()
+            if op < 0.4:
+                data[i] = rng.choice(alphabet)
+            elif op < 0.7:
+                del data[i]
+            else:
+                data.insert(i, rng.choice(alphabet))
+        quick = _read_fast(bytes(data), "f.chain")
+        if quick is None:
+            continue
+        answered += 1
+        _same_chainsets(quick, _read_lines(bytes(data), "f.chain"))  # raises if refused
+    assert answered > 100  # the fast reading is exercised, not always declining
+
+
 def test_fast_chain_reading_of_ucscs_hg38_chain(realdata):
     from gdxarray.parsers._io import open_input, read_all
     from gdxarray.parsers.chain import _read_fast, _read_lines

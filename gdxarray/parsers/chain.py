@@ -229,11 +229,21 @@ def _assemble(src_names, src_sizes, dst_names, dst_sizes, score, src, dst, rev, 
 
 
 # -- the fast reading -----------------------------------------------------------------
-_DIGIT = np.zeros(256, dtype=bool)
-_DIGIT[ord("0"):ord("9") + 1] = True
-_SPACE = np.zeros(256, dtype=bool)
-_SPACE[[ord(" "), ord("\t"), ord("\r")]] = True
-_POW10 = 10 ** np.arange(19, dtype=np.int64)
+# byte classes by comparisons (a 256-entry lookup table indexed by 4 MB of bytes
+# is 20x slower than these)
+def _is_digit(a: np.ndarray) -> np.ndarray:
+    return (a - np.uint8(48)) < 10
+
+
+def _is_space(a: np.ndarray) -> np.ndarray:
+    return (a == 32) | (a == 9) | (a == 13)
+
+
+def _is_odd_space(a: np.ndarray) -> np.ndarray:
+    """Bytes that bytes.split() splits at but the fast reading does not (and NUL)."""
+    return (a == 11) | (a == 12) | (a == 0)
+
+
 #: line kinds of the fast reading
 _OTHER, _HEADER, _LAST, _BLOCK = 0, 1, 2, 3
 
@@ -258,13 +268,13 @@ def _read_fast(text: bytes, shown: str) -> ChainSet | None:
     first = np.full(len(ends), 10, dtype=np.uint8)
     first[nonempty] = buf[starts[nonempty]]
     header = first == ord("c")
-    data = _DIGIT[first]
+    data = _is_digit(first)
     # blank lines (and comments) only between chains; one with content after a
     # leading space is left to the line-by-line reading
-    for i in np.flatnonzero(_SPACE[first]).tolist():
+    for i in np.flatnonzero(_is_space(first)).tolist():
         if text[starts[i]:ends[i]].strip():
             return None
-    known = header | data | _SPACE[first] | (first == 10) | (first == ord("#"))
+    known = header | data | _is_space(first) | (first == 10) | (first == ord("#"))
     if not header.any() or not bool(known.all()):
         return None
 
@@ -273,25 +283,19 @@ def _read_fast(text: bytes, shown: str) -> ChainSet | None:
     inside[starts[data]] = 1
     inside[ends[data]] = -1
     inside = np.cumsum(inside[:-1], dtype=np.int8).view(bool)
-    digit = _DIGIT[buf] & inside
-    if bool((inside & ~digit & ~_SPACE[buf]).any()):
+    digit = _is_digit(buf) & inside
+    if bool((inside & ~digit & ~_is_space(buf)).any()):
         return None
     edge = np.diff(digit.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     tok_s = np.flatnonzero(edge == 1)
     tok_e = np.flatnonzero(edge == -1)
-    widths = tok_e - tok_s
-    if len(widths) and int(widths.max()) > 18:
+    numbers = _decimal(buf, tok_s, tok_e)
+    if numbers is None:
         return None
-    # each number: its digits times powers of ten, summed per number
-    digits = buf[digit].astype(np.int64) - ord("0")
-    place = np.repeat(tok_e - 1, widths) - np.flatnonzero(digit)
-    offsets = np.cumsum(widths) - widths
-    numbers = np.add.reduceat(digits * _POW10[place], offsets) if len(offsets) else digits
 
     # data lines hold 3 numbers, the last of a chain 1; a chain is a header, then
     # its block lines, the last one ending it
-    line_of = np.searchsorted(starts, tok_s, side="right") - 1
-    per_line = np.bincount(line_of, minlength=len(ends))
+    per_line = np.diff(np.searchsorted(tok_s, starts), append=len(tok_s))
     kind = np.full(len(ends), _OTHER, dtype=np.int8)
     kind[header] = _HEADER
     kind[data & (per_line == 3)] = _BLOCK
@@ -330,36 +334,72 @@ def _read_fast(text: bytes, shown: str) -> ChainSet | None:
                      lines, t_start, q_start, size_a, dt_a, dq_a, counts, shown)
 
 
+def _decimal(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray | None:
+    """The unsigned decimal numbers ``buf[s[k]:e[k]]``, or None if one is not (or
+    has more than 18 digits)."""
+    widths = e - s
+    if not len(widths):
+        return np.zeros(0, np.int64)
+    if int(widths.min()) < 1 or int(widths.max()) > 18:
+        return None
+    out = np.empty(len(s), dtype=np.int64)
+    for w in np.flatnonzero(np.bincount(widths)).tolist():  # one width at a time: a column per digit
+        which = np.flatnonzero(widths == w)
+        first = s[which]
+        value = np.zeros(len(which), dtype=np.int64)
+        for k in range(w):
+            digit = buf[first + k] - np.uint8(48)
+            if not bool((digit < 10).all()):
+                return None
+            value *= 10
+            value += digit
+        out[which] = value
+    return out
+
+
+def _gather(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """The fields ``buf[s[k]:e[k]]`` as a fixed-width bytes array (no NUL inside)."""
+    width = max(1, int((e - s).max()))
+    at = s[:, None] + np.arange(width)
+    out = np.where(at < e[:, None], buf[np.minimum(at, len(buf) - 1)], 0).astype(np.uint8)
+    return out.view(f"S{width}").reshape(-1)
+
+
 def _headers(text: bytes, starts: np.ndarray, ends: np.ndarray):
     """The chain headers' fields as arrays, or None when any is unusual."""
     buf = np.frombuffer(text, dtype=np.uint8)
     mark = np.zeros(len(buf) + 1, dtype=np.int8)
     mark[starts] = 1
-    mark[ends + 1] = -1  # each header with its newline
-    lines = buf[np.cumsum(mark[:-1], dtype=np.int8).view(bool)]
-    # fields per header: runs of non-space bytes (bytes.split, below, must agree)
-    solid = ~_SPACE[lines] & (lines != 10)
-    begins = solid & ~np.concatenate([[False], solid[:-1]])
-    per_line = np.add.reduceat(begins, np.cumsum(ends + 1 - starts) - (ends + 1 - starts))
-    width = int(per_line[0])
-    tokens = lines.tobytes().split()
-    if (width not in (12, 13) or bool((per_line != width).any())
-            or len(tokens) != width * len(starts)):
+    mark[ends] = -1
+    inside = np.cumsum(mark[:-1], dtype=np.int8).view(bool)
+    # fields: runs of non-space bytes of the header lines (bytes.split's fields where
+    # the only spaces are " \t\r"; anything else, NUL included, is left to the line
+    # reading)
+    solid = inside & ~_is_space(buf)
+    if bool((solid & _is_odd_space(buf)).any()):
         return None
-    cols = [tokens[j::width] for j in range(width)]
+    edge = np.diff(solid.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    tok_s = np.flatnonzero(edge == 1)
+    tok_e = np.flatnonzero(edge == -1)
     nchains = len(starts)
-    if (any(c != b"chain" for c in cols[0]) or any(c != b"+" for c in cols[4])
-            or not set(cols[9]) <= {b"+", b"-"}):
+    per_line = np.bincount(np.searchsorted(starts, tok_s, side="right") - 1, minlength=nchains)
+    width = int(per_line[0])
+    if width not in (12, 13) or bool((per_line != width).any()):
+        return None
+    S, E = tok_s.reshape(nchains, width), tok_e.reshape(nchains, width)
+    if (not bool((_gather(buf, S[:, 0], E[:, 0]) == b"chain").all())
+            or not bool((E[:, [4, 9]] - S[:, [4, 9]] == 1).all())
+            or not bool((buf[S[:, 4]] == ord("+")).all())
+            or not bool(np.isin(buf[S[:, 9]], (ord("+"), ord("-"))).all())):
         return None
     numeric = {}
     for j in (1, 3, 5, 6, 8, 10, 11):
-        joined = b"".join(cols[j])
-        if not (joined.isdigit() and max(map(len, cols[j])) <= 18):
-            return None  # signs, spaces, underscores or huge numbers: the careful reading
-        numeric[j] = np.array(cols[j]).astype(np.int64)
+        numeric[j] = _decimal(buf, S[:, j], E[:, j])
+        if numeric[j] is None:
+            return None  # signs, underscores or huge numbers: the careful reading
 
     def side(name_col: int, size_col: int):
-        names = np.array(cols[name_col])
+        names = _gather(buf, S[:, name_col], E[:, name_col])
         uniq, first, inverse = np.unique(names, return_index=True, return_inverse=True)
         order = np.argsort(first, kind="stable")  # names in order of first appearance
         rank = np.empty_like(order)
@@ -379,8 +419,8 @@ def _headers(text: bytes, starts: np.ndarray, ends: np.ndarray):
     if bool(((t_end > src_sizes[src_side[2]]) | (q_end > dst_sizes[dst_side[2]])
              | (t_start > t_end) | (q_start > q_end)).any()):
         return None
-    ids = ([c.decode(errors="replace") for c in cols[12]] if width == 13
-           else [None] * nchains)
-    rev = np.array(cols[9]) == b"-"
+    ids = ([c.decode(errors="replace") for c in _gather(buf, S[:, 12], E[:, 12]).tolist()]
+           if width == 13 else [None] * nchains)
+    rev = buf[S[:, 9]] == ord("-")
     return (src_side[0], src_sizes.tolist(), dst_side[0], dst_sizes.tolist(), numeric[1],
             src_side[2], dst_side[2], rev, ids, t_start, t_end, q_start, q_end)
