@@ -3,7 +3,11 @@
 Every child gets the parent's environment without ``PYTHONUNBUFFERED`` (the
 reference's C loader otherwise reads stdin one byte per system call).  Peak
 memory is the child's own ``ru_maxrss`` from ``os.wait4`` (the loader
-process, not a decompressor feeding it).
+process, not a decompressor feeding it), measured by a small wrapper that
+forks and waits for it: Linux charges a child with the hiwater RSS of the
+address space it ``exec``\ s from, so a command forked straight from this
+(large, late in the run) benchmark process would report our size, not its own.
+The wrapper (``python -I -S``, about 10 MB) is what the command is forked from.
 
 The reference is always driven through its Python modules, never through
 console scripts: after ``pip install -e .`` gdxarray's scripts of the same
@@ -21,6 +25,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PY = sys.executable
+
+# Forks argv[2:], waits, and writes "wall rc maxrss_kb cpu" to fd argv[1].
+_WRAP = """
+import os, signal, sys, time
+fd, argv = int(sys.argv[1]), sys.argv[2:]
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.close(fd)
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as exc:
+        os.write(2, f"cannot run {argv[0]}: {exc}\\n".encode())
+        os._exit(127)
+signal.signal(signal.SIGTERM, lambda *a: os.kill(pid, signal.SIGKILL))
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+rc = os.waitstatus_to_exitcode(status)
+os.write(fd, f"{wall} {rc} {ru.ru_maxrss} {ru.ru_utime + ru.ru_stime}".encode())
+"""
 
 
 def child_env() -> dict[str, str]:
@@ -80,9 +104,13 @@ def run(cmd: list[str], *, stdin_path: Path | None = None, gunzip: bool = False,
         else:
             fh = open(stdin_path, "rb")
             stdin = fh
-    proc = subprocess.Popen(cmd, stdin=stdin,
+    report_r, report_w = os.pipe()
+    proc = subprocess.Popen([PY, "-I", "-S", "-c", _WRAP, str(report_w), *map(str, cmd)],
+                            stdin=stdin,
                             stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env, cwd=cwd)
+                            stderr=subprocess.PIPE, env=env, cwd=cwd,
+                            pass_fds=(report_w,), start_new_session=True)
+    os.close(report_w)
     if feeder is not None:
         feeder.stdout.close()
     # drain stderr in a thread so a chatty child cannot block on a full pipe
@@ -97,33 +125,31 @@ def run(cmd: list[str], *, stdin_path: Path | None = None, gunzip: bool = False,
         out_reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()),
                                       daemon=True)
         out_reader.start()
-    deadline = None if timeout is None else time.monotonic() + timeout
-    rusage = None
-    status = 0
-    while True:
-        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if deadline is not None and time.monotonic() > deadline:
-            proc.kill()
-            pid, status, rusage = os.wait4(proc.pid, 0)
-            status = -9 << 8 if status == 0 else status
-            break
-        time.sleep(0.002)
+    killed = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        killed = True
+        os.killpg(proc.pid, 9)
+        proc.wait()
+    with os.fdopen(report_r, "rb") as fh_report:
+        report = fh_report.read().split()
     if feeder is not None:
         feeder.wait()
-    wall = time.perf_counter() - t0
+    wall_outer = time.perf_counter() - t0
     reader.join(timeout=5)
     if out_reader is not None:
         out_reader.join(timeout=5)
     if fh is not None:
         fh.close()
-    rc = os.waitstatus_to_exitcode(status)
-    proc.returncode = rc
     err = b"".join(err_chunks).decode(errors="replace")
     out = b"".join(out_chunks).decode(errors="replace")
-    return ProcResult(wall, rusage.ru_maxrss / 1024.0, rc, err, out,
-                      rusage.ru_utime + rusage.ru_stime)
+    if killed or len(report) != 4:
+        return ProcResult(wall_outer, 0.0, -9 if killed else proc.returncode, err, out, 0.0)
+    wall, rc, maxrss_kb, cpu = float(report[0]), int(report[1]), int(report[2]), float(report[3])
+    if feeder is not None:
+        wall = wall_outer          # the whole pipeline, decompressor included
+    return ProcResult(wall, maxrss_kb / 1024.0, rc, err, out, cpu)
 
 
 def copy_archive(src: Path, dst: Path) -> None:

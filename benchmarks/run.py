@@ -813,7 +813,12 @@ class Bench:
             for width, n, label in specs:
                 row = self.res.row(f"xr_{width}", f"{n:,} random {label} region reads, all "
                                    "tracks: xarray (gdxarray col) vs raw API (ref col)",
-                                   "xarray", target=("ref", 1.3))
+                                   "xarray", target=("ref", 1.3) if width > 1_000 else None)
+                if width <= 1_000:
+                    # issue 15: xarray's own per-call cost (~50-90 us) is most of a 1 kb read;
+                    # kept as a measurement, the many-small-regions path is the datasets loader
+                    row.notes.append("measurement only: xarray's per-call floor; many small "
+                                     "regions go through gdxarray.datasets")
                 regions = self.random_regions(n, width, seed=7 + width)
                 dss = {}
                 for c, _ in self.ds.chroms:

@@ -93,7 +93,7 @@ def run(bench) -> None:
             "fused": bench.res.row(f"codec_fused_{c}", f"codec {c}: whole-genome sums through "
                                    "Genome.summary (fused kernel, zoom=False)", "codec"),
         }
-    paths, sums, reads, fused = {}, {}, {}, {}
+    paths, sums, fused = {}, {}, {}
     loads = []
     seed = 77_000
     for rep in range(reps):

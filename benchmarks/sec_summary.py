@@ -20,7 +20,6 @@ Rows:
 from __future__ import annotations
 
 import gc
-import statistics
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor

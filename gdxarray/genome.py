@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Iterator, Sequence
+from typing import Iterator
 
 import numpy as np
 import tables

@@ -265,7 +265,7 @@ def test_killed_erase_then_erase_again(base, tmp_path, kill_at):
 def test_timed_kills_of_replace_workflow(base, tmp_path):
     """The README's replace (erase, close, load) killed at seeded moments."""
     rng = np.random.default_rng(3)
-    old_b, new_b = base["truth"]["b"], base["new_b"]
+    new_b = base["new_b"]
     nan_b = {c: np.full(n, np.nan, np.float32) for c, n in SIZES.items()}
     path = _copy(base, tmp_path)
     erase_data(path, "b")

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import gzip
 import io
-import re
 import sys
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,20 +18,12 @@ import pytest
 from gdxarray.errors import GenomedataError, ParseError
 from gdxarray.format import BIGWIG_MAGICS, HDF5_MAGIC
 from gdxarray.parsers import (
-    IntervalBlock,
-    count_sequences,
-    find_supercontigs,
     open_input,
-    read_agp,
-    read_assembly_report,
     read_fasta,
-    read_mask,
     read_sizes,
     read_track,
-    sniff_track_format,
 )
 from gdxarray.parsers._io import InputFileError
-from gdxarray.parsers.sequence import NameTranslationError
 
 from _parser_helpers import concat, f32, intervals, raises_at, write, _rows  # noqa: F401
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pickle
 import tracemalloc
-from pathlib import Path
 
 import dask
 import numpy as np

@@ -11,7 +11,6 @@ and collapse all windows with numpy (:mod:`._cut`), then store the stack or
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import GenomedataError
 from ..intervals import expand_ranges
-from ._regions import Regions, read_regions
+from ._regions import read_regions
 
 __all__ = ["GenomicIndexer", "Interval"]
 

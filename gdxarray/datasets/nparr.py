@@ -14,7 +14,7 @@ import copy
 import numpy as np
 
 from ..errors import GenomedataError
-from ._base import Dataset, _as_index
+from ._base import Dataset
 from .gindexer import GenomicIndexer
 
 __all__ = ["NanToNumConverter", "RandomOrientation", "RandomShift", "RandomSignalScale",
