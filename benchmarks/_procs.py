@@ -26,7 +26,7 @@ from pathlib import Path
 
 PY = sys.executable
 
-# Forks argv[2:], waits, and writes "wall rc maxrss_kb cpu" to fd argv[1].
+# Forks argv[2:], waits, and writes "wall rc maxrss_kb cpu majflt" to fd argv[1].
 _WRAP = """
 import os, signal, sys, time
 fd, argv = int(sys.argv[1]), sys.argv[2:]
@@ -43,7 +43,7 @@ signal.signal(signal.SIGTERM, lambda *a: os.kill(pid, signal.SIGKILL))
 _, status, ru = os.wait4(pid, 0)
 wall = time.perf_counter() - t0
 rc = os.waitstatus_to_exitcode(status)
-os.write(fd, f"{wall} {rc} {ru.ru_maxrss} {ru.ru_utime + ru.ru_stime}".encode())
+os.write(fd, f"{wall} {rc} {ru.ru_maxrss} {ru.ru_utime + ru.ru_stime} {ru.ru_majflt}".encode())
 """
 
 
@@ -61,6 +61,8 @@ class ProcResult:
     stderr: str
     stdout: str = ""
     cpu: float = 0.0          # user + system seconds of the command (not of a gzip feeder)
+    majflt: int = 0           # the command's major page faults (reads from disk)
+    other_cpu: float = 0.0    # CPU seconds the whole machine spent on anything else meanwhile
 
     @property
     def ok(self) -> bool:
@@ -104,6 +106,7 @@ def run(cmd: list[str], *, stdin_path: Path | None = None, gunzip: bool = False,
         else:
             fh = open(stdin_path, "rb")
             stdin = fh
+    busy0 = _busy_seconds()
     report_r, report_w = os.pipe()
     proc = subprocess.Popen([PY, "-I", "-S", "-c", _WRAP, str(report_w), *map(str, cmd)],
                             stdin=stdin,
@@ -144,12 +147,26 @@ def run(cmd: list[str], *, stdin_path: Path | None = None, gunzip: bool = False,
         fh.close()
     err = b"".join(err_chunks).decode(errors="replace")
     out = b"".join(out_chunks).decode(errors="replace")
-    if killed or len(report) != 4:
+    busy = _busy_seconds() - busy0
+    if killed or len(report) != 5:
         return ProcResult(wall_outer, 0.0, -9 if killed else proc.returncode, err, out, 0.0)
     wall, rc, maxrss_kb, cpu = float(report[0]), int(report[1]), int(report[2]), float(report[3])
     if feeder is not None:
         wall = wall_outer          # the whole pipeline, decompressor included
-    return ProcResult(wall, maxrss_kb / 1024.0, rc, err, out, cpu)
+    return ProcResult(wall, maxrss_kb / 1024.0, rc, err, out, cpu, int(report[4]),
+                      max(0.0, busy - cpu))
+
+
+def _busy_seconds() -> float:
+    """CPU seconds all CPUs have spent busy since boot (``/proc/stat``), or 0."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()[1:]
+        ticks = [int(x) for x in fields]
+        idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)   # idle + iowait
+        return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def copy_archive(src: Path, dst: Path) -> None:

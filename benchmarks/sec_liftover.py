@@ -167,6 +167,7 @@ def run(bench) -> None:
     crossmap = _crossmap()
     reps = bench.repeat
     ours_t, theirs_t = [], []
+    faults, other = {OURS: [], REF: []}, {OURS: [], REF: []}
     dst = bench.tmp("lifted.genomedata")
     out_prefix = bench.tmp("crossmap_out")
     for rep in range(reps):
@@ -176,6 +177,8 @@ def run(bench) -> None:
                 r = P.run(P.ours_cmd("liftover", paths["src"], dst, CHAIN))
                 if bench.record_proc(row, OURS, r, mem):
                     ours_t.append(r.wall)
+                    faults[OURS].append(r.majflt)
+                    other[OURS].append(r.other_cpu)
             else:
                 if crossmap is None:
                     row.fail(REF, "n/a (CrossMap not installed: pip install CrossMap)")
@@ -184,11 +187,18 @@ def run(bench) -> None:
                           cwd=bench.run_dir)
                 if bench.record_proc(row, REF, r, mem):
                     theirs_t.append(r.wall)
+                    faults[REF].append(r.majflt)
+                    other[REF].append(r.other_cpu)
     if ours_t and theirs_t:
         speed.add(OURS, float(np.median(theirs_t) / np.median(ours_t)))
     else:
         speed.fail(OURS, NA)
     row.notes.append("both as child processes, chain file read included")
+    if ours_t and theirs_t:
+        # what else the machine did meanwhile: this row moves with it (see docs/liftover.md)
+        row.notes.append(f"major page faults ours {int(np.median(faults[OURS]))}, CrossMap "
+                         f"{int(np.median(faults[REF]))}; other CPU use during the runs ours "
+                         f"{np.median(other[OURS]):.2f} s, CrossMap {np.median(other[REF]):.2f} s")
     out_bw = Path(str(out_prefix) + ".bw")
     if dst.exists() and out_bw.exists():
         total, same, unexplained = _agreement(dst, out_bw, lo, regions)

@@ -121,6 +121,42 @@ class TestBedGraph:
         with raises_at(1, "non-ASCII chromosome name"):
             list(read_track(write(tmp_path, "n.bg", "chré 0 1 1\n".encode("utf-8"))))
 
+    def test_lines_shuffled_across_chromosomes(self, tmp_path, monkeypatch):
+        """Chromosome runs of a line or two (many per parsed block) come out as one block
+        per run, in input order, with the same values and lines as the text says,
+        whether the inner runs are made at once or as consumed."""
+        from gdxarray.parsers import tracks as tracks_mod
+
+        rng = np.random.default_rng(11)
+        names = ["chr1", "chr2", "chrUn_x"]
+        chroms = rng.integers(0, 3, 6000)
+        rows = [(names[c], 7 * i, 7 * i + 3, float(np.float32(rng.normal())))
+                for i, c in enumerate(chroms.tolist())]
+        text = "track type=bedGraph\n" + "".join(f"{c}\t{s}\t{e}\t{v!r}\n" for c, s, e, v in rows)
+        path = write(tmp_path, "x.bg", text)
+        expected = [(c, s, e, v, i + 2) for i, (c, s, e, v) in enumerate(rows)]
+        # runs of equal chromosomes, as blocks
+        runs = 1 + int(np.count_nonzero(chroms[1:] != chroms[:-1]))
+        for lazy in (4, 10**9):
+            monkeypatch.setattr(tracks_mod, "_LAZY_RUNS", lazy)
+            for block_bytes in (4096, 8 << 20):
+                blocks = list(read_track(path, block_bytes=block_bytes))
+                assert intervals(path, block_bytes=block_bytes) == expected
+                if block_bytes > len(text):  # (a parsed block's last run ends a block)
+                    assert len(blocks) == runs
+                    assert all(a.chrom != b.chrom for a, b in zip(blocks, blocks[1:]))
+                assert all(b.starts.dtype == np.int64 and b.values.dtype == np.float32
+                           and b.starts.flags.c_contiguous for b in blocks)
+
+    def test_non_ascii_chromosome_among_many_runs(self, tmp_path, monkeypatch):
+        from gdxarray.parsers import tracks as tracks_mod
+
+        monkeypatch.setattr(tracks_mod, "_LAZY_RUNS", 4)
+        lines = [f"chr{1 + i % 2}\t{i}\t{i + 1}\t1" for i in range(100)]
+        lines[57] = "chré\t57\t58\t1"
+        with raises_at(58, "non-ASCII chromosome name"):
+            list(read_track(write(tmp_path, "n.bg", ("\n".join(lines) + "\n").encode())))
+
     def test_empty_and_comment_only_inputs(self, tmp_path):
         assert intervals(write(tmp_path, "empty.bg", b"")) == []
         assert intervals(write(tmp_path, "c.bg", "track type=bedGraph\n# x\n\n")) == []

@@ -664,3 +664,34 @@ def test_shuffled_chromosomes_report_the_first_bad_line(tmp_path, writer_mode):
     with pytest.raises(ParseError, match=r"e\.bg:4: interval chr2:5-8 overlaps data loaded "
                                          r"earlier at chr2:0-10"):
         load_data(path, "b", _bedgraph(tmp_path / "e.bg", rows))
+
+
+def test_held_blocks_cost_what_they_account_for():
+    """Lines shuffled across chromosomes arrive about one per block: the holder's
+    accounting (which bounds the memory held) must be its real cost, not ~20x less."""
+    import tracemalloc
+
+    from gdxarray.writer.data import _Held
+
+    n = 50_000
+    rng = np.random.default_rng(5)
+    starts = np.sort(rng.integers(0, 10**8, n)).astype(np.int64)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        held = _Held("x.bg")
+        accounted = held.nbytes
+        for i in range(n):
+            accounted += held.append(starts[i:i + 1], starts[i:i + 1] + 5,
+                                     np.float32([i]), np.int64([i + 1]))
+        real = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert accounted == held.nbytes
+    assert real <= 1.2 * accounted + 65_536
+    assert accounted <= 2 * n * (8 + 8 + 4 + 8) + 2 * 8 * n
+    got = held.joined()
+    np.testing.assert_array_equal(got[0], starts)
+    np.testing.assert_array_equal(got[2], np.arange(n, dtype=np.float32))
+    blocks = list(held.blocks())
+    assert len(blocks) == n and blocks[7][3].tolist() == [8]

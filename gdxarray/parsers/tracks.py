@@ -44,6 +44,9 @@ _LINE_FIRST = frozenset(b"#tbfv \t")
 #: Intervals collected before an IntervalBlock is made (small pieces, such as
 #: short fixedStep sections, are concatenated up to this; larger ones pass as is).
 _MIN_ROWS = 1 << 16
+#: More chromosome runs than this in one parsed block (lines shuffled across
+#: chromosomes) are made into blocks only as they are consumed.
+_LAZY_RUNS = 1024
 _WIG_HEADERS = (b"fixedStep", b"variableStep")
 _WIG_KEYS = {"fixedStep": ("chrom", "start", "step", "span"), "variableStep": ("chrom", "span")}
 _SHOW = 80  # characters of an offending line quoted in a message
@@ -145,7 +148,32 @@ def sniff_track_format(first_lines: Iterable[str | bytes]) -> str:
     return "bedgraph"
 
 
+class _LazyRuns:
+    """The inner chromosome runs of one parsed block, as :class:`IntervalBlock`\\ s
+    made one at a time while consumed (in input order, as the parser's own)."""
+
+    __slots__ = ("parser", "block", "cs", "ce", "starts", "ends", "values", "lines", "bounds")
+
+    def __init__(self, parser, block, cs, ce, starts, ends, values, lines, bounds) -> None:
+        self.parser, self.block, self.cs, self.ce = parser, block, cs, ce
+        self.starts, self.ends, self.values, self.lines = starts, ends, values, lines
+        self.bounds = bounds
+
+    def __iter__(self) -> Iterator["IntervalBlock"]:
+        b = self.bounds
+        for lo, hi in zip(b[:-1], b[1:]):
+            chrom = self.parser._chrom_name(int(self.cs[lo]), int(self.ce[lo]),
+                                            int(self.lines[lo]), block=self.block)
+            yield IntervalBlock(chrom,
+                                np.ascontiguousarray(self.starts[lo:hi], dtype=np.int64),
+                                np.ascontiguousarray(self.ends[lo:hi], dtype=np.int64),
+                                np.ascontiguousarray(self.values[lo:hi], dtype=np.float32),
+                                np.ascontiguousarray(self.lines[lo:hi], dtype=np.int64),
+                                self.parser.source)
+
+
 # --- WIG headers ------------------------------------------------------------------
+
 
 @dataclass
 class _Section:
@@ -268,9 +296,9 @@ class _TextParser:
         text = self._block[start:end].decode(ENCODING, "backslashreplace")
         return text if len(text) <= _SHOW else text[:_SHOW] + "..."
 
-    def _chrom_name(self, start: int, end: int, line: int) -> str:
+    def _chrom_name(self, start: int, end: int, line: int, block: bytes | None = None) -> str:
         try:
-            return self._block[start:end].decode(ENCODING)
+            return (self._block if block is None else block)[start:end].decode(ENCODING)
         except UnicodeDecodeError:
             raise self._error(f"non-ASCII chromosome name {self._token(start, end)!r}",
                               line) from None
@@ -283,7 +311,11 @@ class _TextParser:
             line = self._parse_block(block, line)
             self._flush()
             out, self._out = self._out, []
-            yield from out
+            for item in out:
+                if isinstance(item, _LazyRuns):
+                    yield from item
+                else:
+                    yield item
         self._block = b""
 
     def _parse_block(self, block: bytes, first_line: int) -> int:
@@ -429,9 +461,22 @@ class _TextParser:
                        row_lines: np.ndarray) -> None:
         runs = self._chrom_runs(cs, ce, words)
         bounds = np.append(runs, len(cs)).tolist()
+        if len(bounds) > _LAZY_RUNS + 2:
+            # the first and last runs may join their neighbours' blocks; each run
+            # between is a block of its own, made when consumed (made all at once,
+            # their objects cost ~1 kB a run: hundreds of MB per parsed block)
+            self._emit_run(cs, ce, starts, ends, values, row_lines, bounds[0], bounds[1])
+            self._flush()
+            self._out.append(_LazyRuns(self, self._block, cs, ce, starts, ends, values,
+                                       row_lines, bounds[1:-1]))
+            self._emit_run(cs, ce, starts, ends, values, row_lines, bounds[-2], bounds[-1])
+            return
         for lo, hi in zip(bounds[:-1], bounds[1:]):
-            chrom = self._chrom_name(int(cs[lo]), int(ce[lo]), int(row_lines[lo]))
-            self._emit(chrom, starts[lo:hi], ends[lo:hi], values[lo:hi], row_lines[lo:hi])
+            self._emit_run(cs, ce, starts, ends, values, row_lines, lo, hi)
+
+    def _emit_run(self, cs, ce, starts, ends, values, row_lines, lo: int, hi: int) -> None:
+        chrom = self._chrom_name(int(cs[lo]), int(ce[lo]), int(row_lines[lo]))
+        self._emit(chrom, starts[lo:hi], ends[lo:hi], values[lo:hi], row_lines[lo:hi])
 
     # -- formats ------------------------------------------------------------------------
     def _bedgraph(self, arr: np.ndarray, words: np.ndarray, fields: Fields, a: int, b: int,
